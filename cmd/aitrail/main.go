@@ -1,0 +1,126 @@
+// Command aitrail is an audit gateway for self-hosted language models: it
+// sits in front of Ollama or any OpenAI-compatible server, forwards every
+// call, streams the answer back untouched, and records each interaction in a
+// tamper-evident log that auditors can search and verify.
+//
+// Run "aitrail help" for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `aitrail: an audit gateway for self-hosted language models
+
+Usage:
+  aitrail serve    [--config FILE] [--listen ADDR] [--upstream URL] [--data DIR]
+  aitrail demo     run the gateway in front of a built-in stand-in model and show what it records
+  aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID
+  aitrail query    [--actor A] [--session S] [--model M] [--status S] [--since T] [--until T] [--on DATE] [--json]
+  aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run)
+  aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
+  aitrail version
+
+Every command reads the same configuration: --config FILE, then AITRAIL_*
+environment variables, then flags (--data DIR for the log's directory).
+See the README for the configuration file.
+`
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// exitError carries an exit code other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+// hintError is an error with advice for the operator.
+type hintError struct {
+	err  error
+	hint string
+}
+
+func (e *hintError) Error() string { return e.err.Error() }
+func (e *hintError) Unwrap() error { return e.err }
+
+func withHint(err error, hint string) error { return &hintError{err: err, hint: hint} }
+
+// env is what subcommands get from main.
+type env struct {
+	stdout, stderr io.Writer
+	lookupEnv      func(string) (string, bool)
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	e := &env{stdout: stdout, stderr: stderr, lookupEnv: os.LookupEnv}
+	cmds := map[string]func(context.Context, *env, []string) error{
+		"serve":   runServe,
+		"demo":    runDemo,
+		"keys":    runKeys,
+		"query":   runQuery,
+		"verify":  runVerify,
+		"standin": runStandin,
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	case "version", "--version":
+		fmt.Fprintln(stdout, "aitrail", version)
+		return 0
+	}
+	cmd, ok := cmds[name]
+	if !ok {
+		fmt.Fprintf(stderr, "aitrail: error: unknown command %q\naitrail: hint: run 'aitrail help' for the commands\n", name)
+		return 2
+	}
+	err := cmd(ctx, e, args[1:])
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	code := 1
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+		if ee.err == nil {
+			return code
+		}
+	}
+	fmt.Fprintf(stderr, "aitrail: error: %v\n", err)
+	var he *hintError
+	if errors.As(err, &he) {
+		fmt.Fprintf(stderr, "aitrail: hint: %s\n", he.hint)
+	}
+	return code
+}
+
+// usageError is a mistake in the command line: exit 2.
+func usageError(format string, args ...any) error {
+	return &exitError{code: 2, err: fmt.Errorf(format, args...)}
+}

@@ -1,0 +1,208 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/aitrail/aitrail/internal/config"
+	"github.com/aitrail/aitrail/internal/gateway"
+	"github.com/aitrail/aitrail/internal/identity"
+	"github.com/aitrail/aitrail/internal/ledger"
+	"github.com/aitrail/aitrail/internal/metrics"
+	"github.com/aitrail/aitrail/internal/record"
+)
+
+func runServe(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	load := configFlags(fs, e)
+	fs.String("listen", "", "`address` to listen on (default 127.0.0.1:8080)")
+	fs.String("upstream", "", "model server `URL` (default http://127.0.0.1:11434)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	return serve(ctx, e, cfg, nil)
+}
+
+// serve runs the gateway until ctx ends. ready, if set, is called with the
+// listening address once calls are accepted.
+func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr string)) error {
+	var level slog.Level
+	level.UnmarshalText([]byte(cfg.LogLevel))
+	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+
+	if cfg.Database == "sqlite" {
+		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+			return withHint(fmt.Errorf("cannot create the data directory %s: %w", cfg.Data, err),
+				"choose a writable directory with --data DIR or AITRAIL_DATA")
+		}
+		unlock, err := lockDir(cfg.Data)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
+	al, err := openLog(ctx, cfg, true)
+	if err != nil {
+		return err
+	}
+	defer al.Close()
+
+	m := metrics.New()
+	led := ledger.New(al.store, al.logID, ledger.Options{Observer: m})
+	defer led.Close()
+	system := identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin}
+
+	if err := startEvents(ctx, al, led, system, cfg); err != nil {
+		return withHint(fmt.Errorf("cannot write to the audit log: %w", err),
+			"aitrail refuses to serve calls it cannot record; check the database and its disk")
+	}
+	if err := firstAdminKey(ctx, e, al, led); err != nil {
+		return err
+	}
+
+	upstream, _ := url.Parse(cfg.Upstream)
+	auth := identity.NewAuthenticator(al.store, cfg.Trusted())
+	gw := gateway.New(gateway.Options{
+		Upstream:       upstream,
+		UpstreamAPIKey: cfg.UpstreamAPIKey,
+		MaxBodyBytes:   cfg.MaxBodyBytes,
+		RequireReason:  cfg.RequireReason,
+		Timeouts:       cfg.Timeouts,
+		ModelCacheTTL:  cfg.ModelCacheTTL,
+		Health: func(ctx context.Context) error {
+			_, err := al.store.Head(ctx, al.logID)
+			return err
+		},
+	}, led, auth, al.store, al.committer, m, logger)
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return withHint(fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err),
+			"another process may hold the port; choose another with --listen ADDR")
+	}
+	srv := &http.Server{
+		Handler:           gw,
+		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	addr := ln.Addr().String()
+	logger.Info("aitrail serving", "listen", "http://"+addr, "upstream", cfg.Upstream,
+		"database", cfg.Redacted().Database, "data", cfg.Data, "node", al.logID)
+	if ready != nil {
+		ready(addr)
+	}
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing calls in flight", "timeout", cfg.Timeouts.Shutdown)
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Timeouts.Shutdown)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("calls still in flight at the shutdown timeout; closing them", "err", err)
+		srv.Close()
+	}
+	// Handlers may still be recording the outcome of closed calls.
+	gw.Wait()
+	stop := record.NewEvent(record.KindGatewayStopped, map[string]string{"reason": "signal"})
+	stop.Actor, stop.Role = system.Actor, system.Role
+	if err := led.Append(context.Background(), &ledger.Entry{Record: stop}); err != nil {
+		logger.Error("cannot record the shutdown", "err", err)
+	}
+	led.Close()
+	logger.Info("aitrail stopped")
+	return nil
+}
+
+// startEvents records the start, and marks calls a previous run left
+// unfinished (a crash) as interrupted.
+func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system identity.Identity, cfg config.Config) error {
+	h, err := al.store.Head(ctx, al.logID)
+	if err != nil {
+		return err
+	}
+	var entries []*ledger.Entry
+	add := func(r *record.Record) {
+		r.Actor, r.Role = system.Actor, system.Role
+		entries = append(entries, &ledger.Entry{Record: r})
+	}
+	if h.Seq < 0 {
+		add(record.NewEvent(record.KindLogCreated, map[string]any{"log_id": al.logID, "format_version": record.Version}))
+	}
+	red := cfg.Redacted()
+	add(record.NewEvent(record.KindGatewayStarted, map[string]any{
+		"version": version, "listen": red.Listen, "upstream": red.Upstream, "database": red.Database,
+		"node": red.Node, "config_file": red.File, "require_reason": red.RequireReason,
+		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes,
+	}))
+	unanswered, err := al.store.Unanswered(ctx, al.logID)
+	if err != nil {
+		return err
+	}
+	for _, seq := range unanswered {
+		r := record.NewEvent(record.KindInterrupted, map[string]any{
+			"request_seq": seq, "cause": "the gateway stopped before this call finished (crash or kill)"})
+		r.Status = record.StatusInterrupted
+		r.RequestSeq = seq
+		add(r)
+	}
+	return led.Append(ctx, entries...)
+}
+
+// firstAdminKey creates and prints an admin key when there are no keys yet.
+func firstAdminKey(ctx context.Context, e *env, al *auditLog, led *ledger.Ledger) error {
+	keys, err := al.store.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("list keys: %w", err)
+	}
+	if len(keys) > 0 {
+		return nil
+	}
+	text, err := createKey(ctx, al, led, "admin", identity.RoleAdmin, identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "aitrail: created the first admin key; it is shown only this once:\n\n    %s\n\n", text)
+	fmt.Fprintf(e.stdout, "Use it as a bearer token (OpenAI SDK: api_key=KEY; Ollama clients: header 'Authorization: Bearer KEY'), "+
+		"and make per-application keys with: aitrail keys create --actor NAME --role user --data %s\n\n", al.cfg.Data)
+	return nil
+}
+
+// lockDir takes an exclusive lock on the data directory, so that two
+// gateways never write one SQLite log (each would take the other's calls in
+// flight for interrupted ones).
+func lockDir(dir string) (func(), error) {
+	path := filepath.Join(dir, "serve.lock")
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, withHint(fmt.Errorf("another aitrail serve is using %s", dir),
+				"stop it first, or give this one its own --data directory")
+		}
+		return nil, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return func() { f.Close() }, nil
+}

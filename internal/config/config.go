@@ -1,0 +1,257 @@
+// Package config loads aitrail's configuration: defaults that run with no
+// file at all, a YAML file, then AITRAIL_* environment variables, then
+// command-line flags, each overriding the one before. Validate reports every
+// problem with the setting's name.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Config is the whole configuration. The yaml names are the file's keys.
+type Config struct {
+	// Listen is the gateway's address. The default is loopback only.
+	Listen string `yaml:"listen"`
+	// Upstream is the model server's base URL (Ollama or any
+	// OpenAI-compatible server).
+	Upstream string `yaml:"upstream"`
+	// UpstreamAPIKey, if set, is sent to the upstream as a bearer token in
+	// place of the caller's aitrail key (which is never forwarded).
+	UpstreamAPIKey string `yaml:"upstream_api_key"`
+	// Data is the directory of the SQLite log and the key files.
+	Data string `yaml:"data"`
+	// Database is "sqlite" (the default: Data/audit.db) or a PostgreSQL URL
+	// (postgres://...).
+	Database string `yaml:"database"`
+	// Node names this gateway's log. Gateways sharing one PostgreSQL
+	// database should each have their own.
+	Node string `yaml:"node"`
+	// MaxBodyBytes limits a request body.
+	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// RequireReason refuses model calls that carry no reason for access.
+	RequireReason bool `yaml:"require_reason"`
+	// TrustedProxies are networks (CIDR) whose X-Actor-Id, X-Actor-Role and
+	// X-Forwarded-For headers are believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+	// Timeouts.
+	Timeouts Timeouts `yaml:"timeouts"`
+	// ModelCacheTTL is how long a model's digest from the upstream is kept.
+	ModelCacheTTL time.Duration `yaml:"model_cache_ttl"`
+	// LogLevel of the operational log on stderr: debug, info, warn, error.
+	LogLevel string `yaml:"log_level"`
+
+	// File is the configuration file loaded, if any (not a setting).
+	File string `yaml:"-"`
+}
+
+// Timeouts bound every wait on the network.
+type Timeouts struct {
+	// UpstreamConnect bounds connecting to the upstream.
+	UpstreamConnect time.Duration `yaml:"upstream_connect"`
+	// UpstreamHeaders bounds the wait for the upstream's response headers
+	// (a model may take long to load).
+	UpstreamHeaders time.Duration `yaml:"upstream_headers"`
+	// StreamIdle bounds the silence between two streamed chunks.
+	StreamIdle time.Duration `yaml:"stream_idle"`
+	// ClientWrite bounds how long one write to a slow client may block.
+	ClientWrite time.Duration `yaml:"client_write"`
+	// ReadHeader bounds reading a request's headers.
+	ReadHeader time.Duration `yaml:"read_header"`
+	// ReadBody bounds reading a request's body.
+	ReadBody time.Duration `yaml:"read_body"`
+	// Shutdown bounds the wait for calls in flight at shutdown.
+	Shutdown time.Duration `yaml:"shutdown"`
+}
+
+// Default returns the configuration used when nothing is set.
+func Default() Config {
+	return Config{
+		Listen:       "127.0.0.1:8080",
+		Upstream:     "http://127.0.0.1:11434",
+		Data:         "./aitrail-data",
+		Database:     "sqlite",
+		Node:         "main",
+		MaxBodyBytes: 32 << 20,
+		Timeouts: Timeouts{
+			UpstreamConnect: 10 * time.Second,
+			UpstreamHeaders: 10 * time.Minute,
+			StreamIdle:      5 * time.Minute,
+			ClientWrite:     30 * time.Second,
+			ReadHeader:      10 * time.Second,
+			ReadBody:        2 * time.Minute,
+			Shutdown:        30 * time.Second,
+		},
+		ModelCacheTTL: time.Minute,
+		LogLevel:      "info",
+	}
+}
+
+// Env lists the environment variables read, each with the key it sets.
+var Env = map[string]string{
+	"AITRAIL_LISTEN":           "listen",
+	"AITRAIL_UPSTREAM":         "upstream",
+	"AITRAIL_UPSTREAM_API_KEY": "upstream_api_key",
+	"AITRAIL_DATA":             "data",
+	"AITRAIL_DATABASE":         "database",
+	"AITRAIL_NODE":             "node",
+	"AITRAIL_REQUIRE_REASON":   "require_reason",
+	"AITRAIL_LOG_LEVEL":        "log_level",
+}
+
+// Load returns the defaults overridden by the file (if path is not "") and
+// then by the environment given as a lookup function (os.LookupEnv).
+func Load(path string, lookup func(string) (string, bool)) (Config, error) {
+	c := Default()
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
+		c.File = path
+	}
+	for env, key := range Env {
+		v, ok := lookup(env)
+		if !ok {
+			continue
+		}
+		if err := c.Set(key, v); err != nil {
+			return c, fmt.Errorf("%s: %w", env, err)
+		}
+	}
+	return c, nil
+}
+
+// Set sets one setting by its file key, as flags and the environment do.
+func (c *Config) Set(key, v string) error {
+	switch key {
+	case "listen":
+		c.Listen = v
+	case "upstream":
+		c.Upstream = v
+	case "upstream_api_key":
+		c.UpstreamAPIKey = v
+	case "data":
+		c.Data = v
+	case "database":
+		c.Database = v
+	case "node":
+		c.Node = v
+	case "require_reason":
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("require_reason: %q is not true or false", v)
+		}
+		c.RequireReason = b
+	case "log_level":
+		c.LogLevel = v
+	default:
+		return fmt.Errorf("unknown setting %q", key)
+	}
+	return nil
+}
+
+// Validate reports every invalid setting.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if _, err := netip.ParseAddrPort(c.Listen); err != nil {
+		if host, port, ok := strings.Cut(c.Listen, ":"); !ok || port == "" || strings.Contains(host, " ") {
+			bad("listen: %q is not HOST:PORT", c.Listen)
+		}
+	}
+	if u, err := url.Parse(c.Upstream); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad("upstream: %q is not an http:// or https:// URL", c.Upstream)
+	}
+	if c.Database != "sqlite" && !strings.HasPrefix(c.Database, "postgres://") && !strings.HasPrefix(c.Database, "postgresql://") {
+		bad("database: %q is neither sqlite nor a postgres:// URL", c.Database)
+	}
+	if c.Data == "" {
+		bad("data: empty")
+	}
+	if c.Node == "" || strings.ContainsAny(c.Node, " \t\n/") {
+		bad("node: %q must be a non-empty name without spaces or slashes", c.Node)
+	}
+	if c.MaxBodyBytes <= 0 {
+		bad("max_body_bytes: must be positive")
+	}
+	for _, p := range c.TrustedProxies {
+		if _, err := parsePrefix(p); err != nil {
+			bad("trusted_proxies: %q is not a network (CIDR) or address", p)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	for name, d := range map[string]time.Duration{
+		"upstream_connect": c.Timeouts.UpstreamConnect, "upstream_headers": c.Timeouts.UpstreamHeaders,
+		"stream_idle": c.Timeouts.StreamIdle, "client_write": c.Timeouts.ClientWrite,
+		"read_header": c.Timeouts.ReadHeader, "read_body": c.Timeouts.ReadBody, "shutdown": c.Timeouts.Shutdown,
+	} {
+		if d <= 0 {
+			bad("timeouts.%s: must be positive", name)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Trusted returns the trusted networks.
+func (c *Config) Trusted() []netip.Prefix {
+	var out []netip.Prefix
+	for _, p := range c.TrustedProxies {
+		if pf, err := parsePrefix(p); err == nil {
+			out = append(out, pf)
+		}
+	}
+	return out
+}
+
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// DBPath returns the SQLite database file.
+func (c *Config) DBPath() string { return filepath.Join(c.Data, "audit.db") }
+
+// CommitmentKeyPath returns the file of the log's commitment key.
+func (c *Config) CommitmentKeyPath() string { return filepath.Join(c.Data, "commitment.key") }
+
+// Redacted returns the configuration with secrets replaced, for logs and for
+// the gateway.started event.
+func (c Config) Redacted() Config {
+	if c.UpstreamAPIKey != "" {
+		c.UpstreamAPIKey = "REDACTED"
+	}
+	if u, err := url.Parse(c.Database); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "REDACTED")
+			c.Database = u.String()
+		}
+	}
+	return c
+}

@@ -1,0 +1,296 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aitrail/aitrail/internal/dialect"
+	"github.com/aitrail/aitrail/internal/identity"
+	"github.com/aitrail/aitrail/internal/ledger"
+	"github.com/aitrail/aitrail/internal/record"
+)
+
+// readBody reads a request body of at most max bytes within timeout.
+func readBody(w http.ResponseWriter, r *http.Request, max int64, timeout time.Duration) ([]byte, error) {
+	rc := http.NewResponseController(w)
+	rc.SetReadDeadline(time.Now().Add(timeout))
+	defer rc.SetReadDeadline(time.Time{})
+	return io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+}
+
+// bodyError maps a body read error to a status and a message.
+func bodyError(err error, max int64) (int, string) {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return http.StatusRequestEntityTooLarge, "request body exceeds the limit of " + byteCount(max) + " (max_body_bytes)"
+	}
+	return http.StatusBadRequest, "cannot read the request body: " + err.Error()
+}
+
+func byteCount(n int64) string {
+	switch {
+	case n >= 1<<20 && n%(1<<20) == 0:
+		return itoa(n>>20) + " MiB"
+	case n >= 1<<10 && n%(1<<10) == 0:
+		return itoa(n>>10) + " KiB"
+	}
+	return itoa(n) + " bytes"
+}
+
+func itoa(n int64) string {
+	b, _ := json.Marshal(n)
+	return string(b)
+}
+
+// call is one model or admin call in progress.
+type call struct {
+	*caller
+	api      dialect.API
+	endpoint string
+	req      *record.Record // the sealed request record
+	nonce    [16]byte       // the response record's nonce
+}
+
+// modelCall serves the model endpoints.
+func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.Endpoint) {
+	s.metrics.InFlight.Inc()
+	defer s.metrics.InFlight.Dec()
+	c := s.newCaller(w, r)
+	const kind = record.KindRequest
+	if !s.authorize(w, r, c, ep.API, kind, identity.CallModel) || !s.resolveSession(w, r, c, ep.API, kind) {
+		return
+	}
+	raw, err := readBody(w, r, s.opts.MaxBodyBytes, s.opts.Timeouts.ReadBody)
+	if err != nil {
+		status, msg := bodyError(err, s.opts.MaxBodyBytes)
+		s.deny(w, r, c, ep.API, kind, status, record.StatusError, msg)
+		return
+	}
+	req, err := dialect.ParseRequest(ep, raw)
+	if err != nil {
+		s.refuseMalformed(w, r, c, ep.API, kind, raw, err.Error())
+		return
+	}
+	rec := &record.Record{
+		Kind:       kind,
+		Endpoint:   "POST " + ep.Path,
+		Model:      req.Model,
+		Params:     req.Params,
+		Stream:     req.Stream,
+		Status:     record.StatusPending,
+		RequestSeq: -1,
+		TokensIn:   -1,
+		TokensOut:  -1,
+		Nonce:      record.NewNonce(),
+	}
+	c.attribute(rec)
+	rec.ModelDigest = s.models.Digest(r.Context(), req.Model)
+	body := mustJSON(requestBody(req))
+	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
+	rec.RawLen = int64(len(raw))
+	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
+	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body}); err != nil {
+		s.logAppendFailure(err)
+		s.metrics.Requests.WithLabelValues(ep.Path, record.StatusError).Inc()
+		replyError(w, ep.API, http.StatusServiceUnavailable, errAuditUnavailable)
+		return
+	}
+	cl := &call{caller: c, api: ep.API, endpoint: ep.Path, req: rec, nonce: record.NewNonce()}
+	s.forward(w, r, cl, raw, func() follower { return dialect.NewStream(ep) }, func(status int, b []byte) dialect.Result {
+		res, err := dialect.ParseResponse(ep, status, b)
+		if err != nil && res.Error == "" {
+			res.Error = "aitrail could not parse the upstream's answer: " + err.Error()
+		}
+		return res
+	})
+}
+
+// refuseMalformed records a request that could not be understood, keeping
+// what was sent, and answers 400.
+func (s *Server) refuseMalformed(w http.ResponseWriter, r *http.Request, c *caller, api dialect.API, kind string, raw []byte, msg string) {
+	rec := c.event(kind, r.Method+" "+r.URL.Path, record.StatusError, map[string]any{"error": msg, "http_status": http.StatusBadRequest})
+	var body []byte
+	if utf8.Valid(raw) {
+		body = mustJSON(record.RequestBody{Prompt: string(raw)})
+	} else {
+		body = mustJSON(record.RequestBody{Prompt: "[" + itoa(int64(len(raw))) + " bytes, not UTF-8]"})
+	}
+	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
+	rec.RawLen = int64(len(raw))
+	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
+	status := http.StatusBadRequest
+	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body}); err != nil {
+		s.logAppendFailure(err)
+		status, msg = http.StatusServiceUnavailable, errAuditUnavailable
+	}
+	s.metrics.Requests.WithLabelValues(r.URL.Path, record.StatusError).Inc()
+	replyError(w, api, status, msg)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic("gateway: marshal stored body: " + err.Error())
+	}
+	return b
+}
+
+func requestBody(q *dialect.Request) record.RequestBody {
+	b := record.RequestBody{System: q.System, Prompt: q.Prompt, Suffix: q.Suffix, Input: q.Input, Images: q.Images, Tools: q.Tools}
+	for _, m := range q.Messages {
+		b.Messages = append(b.Messages, record.Message{Role: m.Role, Content: m.Content, Thinking: m.Thinking,
+			Images: m.Images, ToolCalls: m.ToolCalls, ToolCallID: m.ToolCallID, Name: m.Name})
+	}
+	return b
+}
+
+// adminCall serves model management: admins only, recorded like model calls.
+func (s *Server) adminCall(w http.ResponseWriter, r *http.Request) {
+	s.metrics.InFlight.Inc()
+	defer s.metrics.InFlight.Dec()
+	c := s.newCaller(w, r)
+	const kind = record.KindAdmin
+	if !s.authorize(w, r, c, dialect.Ollama, kind, identity.ManageModel) || !s.resolveSession(w, r, c, dialect.Ollama, kind) {
+		return
+	}
+	raw, err := readBody(w, r, s.opts.MaxBodyBytes, s.opts.Timeouts.ReadBody)
+	if err != nil {
+		status, msg := bodyError(err, s.opts.MaxBodyBytes)
+		s.deny(w, r, c, dialect.Ollama, kind, status, record.StatusError, msg)
+		return
+	}
+	var in struct {
+		Model  string `json:"model"`
+		Name   string `json:"name"`
+		Source string `json:"source"`
+		Stream *bool  `json:"stream"`
+	}
+	if len(bytes.TrimSpace(raw)) > 0 {
+		if err := json.Unmarshal(raw, &in); err != nil {
+			s.refuseMalformed(w, r, c, dialect.Ollama, kind, raw, err.Error())
+			return
+		}
+	}
+	model := in.Model
+	if model == "" {
+		model = in.Name
+	}
+	if model == "" {
+		model = in.Source
+	}
+	rec := &record.Record{
+		Kind:       kind,
+		Endpoint:   r.Method + " " + r.URL.Path,
+		Model:      model,
+		Stream:     in.Stream == nil || *in.Stream,
+		Status:     record.StatusPending,
+		RequestSeq: -1,
+		TokensIn:   -1,
+		TokensOut:  -1,
+		Nonce:      record.NewNonce(),
+	}
+	if json.Valid(raw) && len(raw) <= 64<<10 {
+		rec.Params = compactJSON(raw)
+	}
+	c.attribute(rec)
+	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
+	rec.RawLen = int64(len(raw))
+	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec}); err != nil {
+		s.logAppendFailure(err)
+		replyError(w, dialect.Ollama, http.StatusServiceUnavailable, errAuditUnavailable)
+		return
+	}
+	s.models.Forget()
+	cl := &call{caller: c, api: dialect.Ollama, endpoint: r.URL.Path, req: rec, nonce: record.NewNonce()}
+	s.forward(w, r, cl, raw, func() follower { return &statusStream{} }, parseStatusResponse)
+}
+
+func compactJSON(b []byte) []byte {
+	var out bytes.Buffer
+	if json.Compact(&out, b) != nil {
+		return nil
+	}
+	return out.Bytes()
+}
+
+// metadata passes metadata calls (model lists, versions) to the upstream
+// for any authenticated caller, without recording them.
+func (s *Server) metadata(w http.ResponseWriter, r *http.Request) {
+	c := s.newCaller(w, r)
+	api := apiOf(r.URL.Path)
+	id, err := s.authenticate(r)
+	if err != nil {
+		s.authorize(w, r, c, api, record.KindAuthDenied, identity.OpenSession) // records the refusal
+		return
+	}
+	c.id = id
+	raw, err := readBody(w, r, 1<<20, s.opts.Timeouts.ReadBody)
+	if err != nil {
+		status, msg := bodyError(err, 1<<20)
+		replyError(w, api, status, msg)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	resp, err := s.client.Do(s.upstreamRequest(ctx, r, raw))
+	if err != nil {
+		s.metrics.UpstreamErrors.WithLabelValues("connect").Inc()
+		replyError(w, api, http.StatusBadGateway, "aitrail: upstream unreachable: "+upstreamErrText(err))
+		return
+	}
+	defer resp.Body.Close()
+	copyHeaders(w.Header(), resp.Header)
+	w.WriteHeader(resp.StatusCode)
+	io.Copy(w, resp.Body)
+}
+
+// hopHeaders are never forwarded in either direction.
+var hopHeaders = []string{"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade"}
+
+// privateHeaders are aitrail's own and never reach the upstream.
+var privateHeaders = []string{"Authorization", "X-Actor-Id", "X-Actor-Role", "X-Access-Reason", "X-Session-Id", "Cookie"}
+
+func copyHeaders(dst, src http.Header) {
+	for k, vs := range src {
+		dst[k] = append(dst[k][:0:0], vs...)
+	}
+	for _, h := range hopHeaders {
+		dst.Del(h)
+	}
+}
+
+func (s *Server) upstreamRequest(ctx context.Context, r *http.Request, body []byte) *http.Request {
+	u := *s.opts.Upstream
+	u.Path = strings.TrimSuffix(u.Path, "/") + r.URL.Path
+	u.RawQuery = r.URL.RawQuery
+	up, _ := http.NewRequestWithContext(ctx, r.Method, u.String(), bytes.NewReader(body))
+	copyHeaders(up.Header, r.Header)
+	for _, h := range privateHeaders {
+		up.Header.Del(h)
+	}
+	if s.opts.UpstreamAPIKey != "" {
+		up.Header.Set("Authorization", "Bearer "+s.opts.UpstreamAPIKey)
+	}
+	up.Header.Del("Accept-Encoding") // what the client receives is what the upstream sent, uncompressed
+	up.ContentLength = int64(len(body))
+	up.Host = u.Host
+	return up
+}
+
+func upstreamErrText(err error) string {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner.Error()
+		}
+	}
+	return err.Error()
+}

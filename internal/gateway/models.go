@@ -1,0 +1,106 @@
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// modelCache resolves model names to the upstream's digests through
+// /api/tags, so that each record says exactly which model answered. Digests
+// are cached for ttl; an upstream without /api/tags (vLLM, llama.cpp)
+// yields no digest, and is asked again only after ttl.
+type modelCache struct {
+	client   *http.Client
+	upstream *url.URL
+	ttl      time.Duration
+
+	mu      sync.Mutex
+	digests map[string]string
+	fetched time.Time
+}
+
+func newModelCache(c *http.Client, upstream *url.URL, ttl time.Duration) *modelCache {
+	if ttl <= 0 {
+		ttl = time.Minute
+	}
+	return &modelCache{client: c, upstream: upstream, ttl: ttl}
+}
+
+// Digest returns the digest of model, or "" when the upstream does not say.
+// A model the cache does not know triggers one refresh, at most once a
+// second, so a newly pulled model is found.
+func (m *modelCache) Digest(ctx context.Context, model string) string {
+	if model == "" {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, ok := m.lookup(model); ok && time.Since(m.fetched) < m.ttl {
+		return d
+	}
+	if time.Since(m.fetched) < time.Second {
+		d, _ := m.lookup(model)
+		return d
+	}
+	m.refresh(ctx)
+	d, _ := m.lookup(model)
+	return d
+}
+
+// Forget drops the cache, after a model was pulled, created or deleted.
+func (m *modelCache) Forget() {
+	m.mu.Lock()
+	m.digests, m.fetched = nil, time.Time{}
+	m.mu.Unlock()
+}
+
+func (m *modelCache) lookup(model string) (string, bool) {
+	if d, ok := m.digests[model]; ok {
+		return d, true
+	}
+	if !strings.Contains(model, ":") {
+		d, ok := m.digests[model+":latest"]
+		return d, ok
+	}
+	return "", false
+}
+
+func (m *modelCache) refresh(ctx context.Context) {
+	m.fetched = time.Now()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	u := *m.upstream
+	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/tags"
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	resp, err := m.client.Do(req)
+	if err != nil {
+		return
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return
+	}
+	var tags struct {
+		Models []struct {
+			Name   string `json:"name"`
+			Model  string `json:"model"`
+			Digest string `json:"digest"`
+		} `json:"models"`
+	}
+	if json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&tags) != nil {
+		return
+	}
+	d := make(map[string]string, len(tags.Models))
+	for _, t := range tags.Models {
+		d[t.Name] = t.Digest
+		d[t.Model] = t.Digest
+	}
+	m.digests = d
+}

@@ -1,0 +1,199 @@
+// Package identity decides who is calling: API keys and their roles, and,
+// behind a trusted reverse proxy, identity headers.
+//
+// An API key reads "ait_" + a 16-hex-digit id + "_" + 43 characters of
+// base64url secret (256 bits). Only the id and the SHA-256 of the whole key
+// are stored; a presented key is found by its id and its hash compared in
+// constant time, so the database never holds a usable key and timing says
+// nothing about it.
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/store"
+)
+
+// Roles. Least privilege: a user may call models and nothing else; an
+// auditor may read the log and call no model; an admin manages keys and
+// models and may call models.
+const (
+	RoleUser    = "user"
+	RoleAuditor = "auditor"
+	RoleAdmin   = "admin"
+)
+
+// Roles lists the valid roles.
+var Roles = []string{RoleUser, RoleAuditor, RoleAdmin}
+
+// ValidRole reports whether role is one of Roles.
+func ValidRole(role string) bool {
+	for _, r := range Roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// Actions a role may be allowed.
+type Action int
+
+const (
+	CallModel   Action = iota + 1 // generate, chat, embed
+	ManageModel                   // pull, push, create, copy, delete
+	ReadLog                       // search and read the audit log
+	OpenSession                   // declare a session's reason for access
+)
+
+// Allowed reports whether role may perform a.
+func Allowed(role string, a Action) bool {
+	switch a {
+	case CallModel:
+		return role == RoleUser || role == RoleAdmin
+	case ManageModel:
+		return role == RoleAdmin
+	case ReadLog:
+		return role == RoleAuditor
+	case OpenSession:
+		return ValidRole(role)
+	}
+	return false
+}
+
+// An Identity is an authenticated caller.
+type Identity struct {
+	Actor string
+	Role  string
+	KeyID string // "" when identity came from trusted headers
+}
+
+// Errors of authentication; their text is shown to callers.
+var (
+	ErrNoCredentials = errors.New("missing API key: send it as 'Authorization: Bearer KEY'")
+	ErrInvalidKey    = errors.New("invalid API key")
+	ErrRevokedKey    = errors.New("API key revoked")
+)
+
+// KeyStore is what key lookup needs.
+type KeyStore interface {
+	Key(ctx context.Context, id string) (store.Key, error)
+}
+
+const keyPrefix = "ait_"
+
+// NewKey returns a new key's text and its stored form (without actor and
+// role filled in).
+func NewKey() (text string, k store.Key) {
+	var id [8]byte
+	var secret [32]byte
+	rand.Read(id[:])
+	rand.Read(secret[:])
+	k.ID = hex.EncodeToString(id[:])
+	text = keyPrefix + k.ID + "_" + base64.RawURLEncoding.EncodeToString(secret[:])
+	k.Hash = sha256.Sum256([]byte(text))
+	return text, k
+}
+
+// ParseKeyID returns the id part of a key's text.
+func ParseKeyID(text string) (string, bool) {
+	rest, ok := strings.CutPrefix(text, keyPrefix)
+	if !ok {
+		return "", false
+	}
+	id, secret, ok := strings.Cut(rest, "_")
+	if !ok || len(id) != 16 || len(secret) != 43 {
+		return "", false
+	}
+	if _, err := hex.DecodeString(id); err != nil {
+		return "", false
+	}
+	return id, true
+}
+
+// Authenticator checks API keys and trusted headers.
+type Authenticator struct {
+	keys    KeyStore
+	trusted []netip.Prefix
+}
+
+// NewAuthenticator returns an Authenticator that looks keys up in keys and
+// accepts identity headers from clients in the trusted networks.
+func NewAuthenticator(keys KeyStore, trusted []netip.Prefix) *Authenticator {
+	return &Authenticator{keys: keys, trusted: trusted}
+}
+
+// Trusted reports whether a client address is in a trusted network.
+func (a *Authenticator) Trusted(addr netip.Addr) bool {
+	addr = addr.Unmap()
+	for _, p := range a.trusted {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// Key authenticates the text of a bearer token.
+func (a *Authenticator) Key(ctx context.Context, text string) (Identity, error) {
+	id, ok := ParseKeyID(text)
+	if !ok {
+		return Identity{}, ErrInvalidKey
+	}
+	k, err := a.keys.Key(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return Identity{}, ErrInvalidKey
+	}
+	if err != nil {
+		return Identity{}, fmt.Errorf("look up key: %w", err)
+	}
+	sum := sha256.Sum256([]byte(text))
+	if subtle.ConstantTimeCompare(sum[:], k.Hash[:]) != 1 {
+		return Identity{}, ErrInvalidKey
+	}
+	if k.RevokedAt != 0 {
+		return Identity{}, ErrRevokedKey
+	}
+	return Identity{Actor: k.Actor, Role: k.Role, KeyID: k.ID}, nil
+}
+
+// Headers returns the identity asserted by a trusted proxy in X-Actor-Id and
+// X-Actor-Role. ok is false when no identity header is present; an invalid
+// role is an error.
+func Headers(actor, role string) (id Identity, ok bool, err error) {
+	if actor == "" {
+		return Identity{}, false, nil
+	}
+	if role == "" {
+		role = RoleUser
+	}
+	if !ValidRole(role) {
+		return Identity{}, true, fmt.Errorf("X-Actor-Role %q is not a role (want user, auditor or admin)", role)
+	}
+	return Identity{Actor: actor, Role: role}, true, nil
+}
+
+// NewSessionID returns a random session id.
+func NewSessionID() string {
+	var b [12]byte
+	rand.Read(b[:])
+	return "ses_" + hex.EncodeToString(b[:])
+}
+
+// KeyEvent returns the record of a key.created or key.revoked event done by
+// the actor by.
+func KeyEvent(kind string, by Identity, k store.Key) *record.Record {
+	r := record.NewEvent(kind, map[string]string{"key_id": k.ID, "actor": k.Actor, "role": k.Role})
+	r.Actor, r.Role = by.Actor, by.Role
+	return r
+}

@@ -1,0 +1,232 @@
+package ledger
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/aitrail/aitrail/internal/record"
+)
+
+// VerifyStore is what verification reads.
+type VerifyStore interface {
+	Scan(ctx context.Context, logID string, from int64, fn func(*record.Record, record.Hash) error) error
+	ScanBodies(ctx context.Context, logID string, from int64, fn func(seq int64, content []byte) error) error
+}
+
+// A Problem is one way in which the stored log differs from what was sealed.
+type Problem struct {
+	Seq   int64  `json:"seq"`   // the record at fault
+	Cause string `json:"cause"` // what is wrong with it, for a person
+}
+
+func (p Problem) String() string { return fmt.Sprintf("record %d: %s", p.Seq, p.Cause) }
+
+// A Report is the outcome of verifying one log.
+type Report struct {
+	LogID    string
+	Records  int64       // records read
+	Bodies   int64       // bodies checked against their commitments
+	Head     record.Hash // recomputed entry hash of the last record
+	Problems []Problem   // in order of Seq; empty when the log is intact
+}
+
+// OK reports whether no problem was found.
+func (r *Report) OK() bool { return len(r.Problems) == 0 }
+
+// Verify reads the whole log logID and checks, for every record, that the
+// sequence has no gap, that its sealed fields still hash to what the next
+// record committed to, that time never runs backwards, and that every stored
+// body matches its commitment (c may be nil to skip the bodies).
+//
+// When the chain breaks between two records, Verify names the record at
+// fault, not merely the place of the break: a record whose fields were
+// edited; one inserted (its successor links past it); one out of place or
+// replayed (it links to some other record); a gap where records were
+// deleted. After a break it resynchronises on the record read, so every
+// independent problem is reported. An error means verification could not
+// run; problems are in the report.
+func Verify(ctx context.Context, st VerifyStore, logID string, c *record.Committer) (*Report, error) {
+	v := &verifier{
+		rep:    &Report{LogID: logID},
+		stored: map[record.Hash]int64{},
+		bodies: map[int64]bodyRef{},
+	}
+	err := st.Scan(ctx, logID, 0, func(r *record.Record, stored record.Hash) error {
+		v.push(r, stored)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	v.push(nil, record.Hash{}) // flush the window
+	v.push(nil, record.Hash{})
+	if c != nil {
+		if err := v.checkBodies(ctx, st, logID, c); err != nil {
+			return nil, err
+		}
+	}
+	sortProblems(v.rep.Problems)
+	return v.rep, nil
+}
+
+type bodyRef struct {
+	nonce [16]byte
+	hash  record.Hash
+}
+
+type item struct {
+	r        *record.Record
+	stored   record.Hash // entry_hash as stored beside the record
+	computed record.Hash // entry hash recomputed from the fields
+}
+
+type verifier struct {
+	rep    *Report
+	stored map[record.Hash]int64 // stored entry hashes seen, to explain links to elsewhere
+	bodies map[int64]bodyRef
+
+	// A window of three records: a link is judged when the record after
+	// its successor is known.
+	prev2, prev *item
+	pending     *item
+
+	expect   int64       // the Seq the next record should have
+	chain    record.Hash // what the next record's PrevHash should be
+	lastTime int64
+}
+
+func (v *verifier) problem(seq int64, format string, args ...any) {
+	v.rep.Problems = append(v.rep.Problems, Problem{Seq: seq, Cause: fmt.Sprintf(format, args...)})
+}
+
+// push takes the next record in stored order (nil at the end). Records are
+// judged one step behind, so that the record after is known.
+func (v *verifier) push(r *record.Record, stored record.Hash) {
+	var next *item
+	if r != nil {
+		next = &item{r: r, stored: stored, computed: sha256.Sum256(record.Encode(r))}
+	}
+	if v.pending != nil {
+		v.judge(v.pending, next)
+		v.prev2, v.prev = v.prev, v.pending
+	}
+	v.pending = next
+}
+
+// judge checks it, whose predecessor is v.prev and successor next.
+func (v *verifier) judge(it, next *item) {
+	r := it.r
+	v.rep.Records++
+	v.rep.Head = it.computed
+	if r.LogID != v.rep.LogID {
+		v.problem(r.Seq, "belongs to log %q, not %q", r.LogID, v.rep.LogID)
+	}
+	if r.Version != record.Version {
+		v.problem(r.Seq, "unknown format version %d", r.Version)
+	}
+	gap := false
+	switch {
+	case r.Seq > v.expect:
+		gap = true
+		if r.Seq-v.expect == 1 {
+			v.problem(v.expect, "missing: deleted from the log (the log jumps from %d to %d)", v.expect-1, r.Seq)
+		} else {
+			v.problem(v.expect, "missing, with the %d records after it: records %d to %d were deleted", r.Seq-v.expect-1, v.expect, r.Seq-1)
+		}
+	case r.Seq < v.expect:
+		v.problem(r.Seq, "sequence number repeats or goes back (expected %d)", v.expect)
+	}
+	v.expect = r.Seq + 1
+
+	if r.PrevHash != v.chain && !gap {
+		v.explainBreak(it, next)
+	}
+	if it.stored != it.computed {
+		if next != nil && next.r.PrevHash == it.computed {
+			v.problem(r.Seq, "stored entry hash altered (the sealed fields are intact: the next record confirms them)")
+		} else {
+			v.problem(r.Seq, "sealed fields altered: they no longer hash to the entry hash stored with them")
+		}
+	}
+	if r.Time < v.lastTime {
+		v.problem(r.Seq, "time runs backwards (%s is before the previous record's %s)",
+			r.TimeUTC().Format(time.RFC3339Nano), time.Unix(0, v.lastTime).UTC().Format(time.RFC3339Nano))
+	} else {
+		v.lastTime = r.Time
+	}
+	if !r.BodyHash.IsZero() {
+		v.bodies[r.Seq] = bodyRef{nonce: r.Nonce, hash: r.BodyHash}
+	}
+	v.stored[it.stored] = r.Seq
+	// Resynchronise on this record, so that later records are judged on
+	// their own.
+	v.chain = it.computed
+}
+
+// explainBreak names the record at fault when it does not link to its
+// predecessor v.prev.
+func (v *verifier) explainBreak(it, next *item) {
+	r, prev := it.r, v.prev
+	switch {
+	case prev == nil:
+		v.problem(r.Seq, "does not start the log: it links to a record that is not there")
+	case prev.stored != prev.computed:
+		// prev's own fields were altered, and reported when prev was judged.
+	case v.prev2 != nil && r.PrevHash == v.prev2.computed:
+		v.problem(prev.r.Seq, "inserted: record %d links straight to record %d", r.Seq, v.prev2.r.Seq)
+	case v.linksElsewhere(r, next):
+	case next != nil && next.r.PrevHash == it.computed:
+		// r is confirmed by its successor, so prev changed after r sealed it.
+		v.problem(prev.r.Seq, "sealed fields altered, and its stored entry hash rewritten to match: record %d committed to other contents", r.Seq)
+	default:
+		v.problem(r.Seq, "does not link to record %d: altered, inserted or moved", prev.r.Seq)
+	}
+}
+
+// linksElsewhere reports a record that links to some other record than its
+// predecessor: reordered, duplicated or replayed.
+func (v *verifier) linksElsewhere(r *record.Record, next *item) bool {
+	if seq, ok := v.stored[r.PrevHash]; ok {
+		v.problem(r.Seq, "out of place: it follows record %d, not record %d (reordered, duplicated or replayed)", seq, r.Seq-1)
+		return true
+	}
+	if next != nil && r.PrevHash == next.stored {
+		v.problem(r.Seq, "out of place: it follows record %d, which comes after it (reordered)", next.r.Seq)
+		return true
+	}
+	return false
+}
+
+func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string, c *record.Committer) error {
+	seen := make(map[int64]bool, len(v.bodies))
+	err := st.ScanBodies(ctx, logID, 0, func(seq int64, content []byte) error {
+		ref, ok := v.bodies[seq]
+		if !ok {
+			v.problem(seq, "has a stored body it never committed to (inserted or moved body)")
+			return nil
+		}
+		seen[seq] = true
+		v.rep.Bodies++
+		if c.Commit(ref.nonce, record.LabelBody, content) != ref.hash {
+			v.problem(seq, "body altered: it does not match the record's body commitment")
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for seq := range v.bodies {
+		if !seen[seq] {
+			v.problem(seq, "body missing: deleted with no erasure event")
+		}
+	}
+	return nil
+}
+
+func sortProblems(ps []Problem) {
+	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Seq, b.Seq) })
+}

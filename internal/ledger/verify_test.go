@@ -1,0 +1,205 @@
+package ledger_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aitrail/aitrail/internal/ledger"
+	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/store/sqlite"
+)
+
+const logSize = 10
+
+func buildLog(t *testing.T) (*sqlite.Store, *record.Committer) {
+	t.Helper()
+	st := openStore(t)
+	c := committer(t)
+	l := ledger.New(st, "main", ledger.Options{})
+	for i := 0; i < logSize; i++ {
+		if err := l.Append(context.Background(), entry(c, "alice", fmt.Sprintf("prompt %d", i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	return st, c
+}
+
+func exec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// readRecord returns the stored record seq.
+func readRecord(t *testing.T, st *sqlite.Store, seq int64) *record.Record {
+	t.Helper()
+	var got *record.Record
+	st.Scan(context.Background(), "main", seq, func(r *record.Record, _ record.Hash) error {
+		if got == nil {
+			got = r
+		}
+		return nil
+	})
+	return got
+}
+
+// rewrite stores r in place of the row seq with a consistent entry hash, as
+// an attacker who knows the format would.
+func rewrite(t *testing.T, st *sqlite.Store, seq int64, r *record.Record) {
+	t.Helper()
+	exec(t, st.DB(), `DELETE FROM records WHERE seq = $1`, seq)
+	insert(t, st, r)
+}
+
+func insert(t *testing.T, st *sqlite.Store, r *record.Record) {
+	t.Helper()
+	eh := record.EntryHash(r)
+	stream := 0
+	if r.Stream {
+		stream = 1
+	}
+	exec(t, st.DB(), `INSERT INTO records VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)`,
+		r.LogID, r.Seq, r.Version, r.Time, r.Kind, r.Actor, r.Role, r.Session, r.Reason, r.ClientIP, r.CorrelationID,
+		r.Endpoint, r.Model, r.ModelDigest, orEmpty(r.Params), stream, r.Status, r.UpstreamStatus, r.DoneReason,
+		r.RequestSeq, r.TokensIn, r.TokensOut, r.LatencyUS, r.TTFTUS, r.Nonce[:], hashCol(r.RawHash), r.RawLen,
+		hashCol(r.BodyHash), orEmpty(r.Detail), r.PrevHash[:], eh[:])
+}
+
+func orEmpty(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func hashCol(h record.Hash) []byte {
+	if h.IsZero() {
+		return []byte{}
+	}
+	return h[:]
+}
+
+func TestVerifyNamesTheTamperedRecord(t *testing.T) {
+	tests := []struct {
+		name    string
+		tamper  func(t *testing.T, st *sqlite.Store)
+		wantSeq int64
+		cause   string
+	}{
+		{"edited field", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `UPDATE records SET actor = 'mallory' WHERE seq = 4`)
+		}, 4, "sealed fields altered"},
+		{"edited field and rewritten entry hash", func(t *testing.T, st *sqlite.Store) {
+			r := readRecord(t, st, 4)
+			r.Actor = "mallory"
+			rewrite(t, st, 4, r)
+		}, 4, "entry hash rewritten"},
+		{"edited tokens", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `UPDATE records SET tokens_out = 1 WHERE seq = 7`)
+		}, 7, "sealed fields altered"},
+		{"flipped bit in a hash column", func(t *testing.T, st *sqlite.Store) {
+			r := readRecord(t, st, 2)
+			r.BodyHash[0] ^= 1
+			exec(t, st.DB(), `UPDATE records SET body_hash = $1 WHERE seq = 2`, r.BodyHash[:])
+		}, 2, "sealed fields altered"},
+		{"deleted row", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `DELETE FROM records WHERE seq = 5`)
+			exec(t, st.DB(), `DELETE FROM bodies WHERE seq = 5`)
+		}, 5, "missing"},
+		{"deleted rows", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `DELETE FROM records WHERE seq BETWEEN 3 AND 5`)
+			exec(t, st.DB(), `DELETE FROM bodies WHERE seq BETWEEN 3 AND 5`)
+		}, 3, "records 3 to 5 were deleted"},
+		{"deleted first row", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `DELETE FROM records WHERE seq = 0`)
+			exec(t, st.DB(), `DELETE FROM bodies WHERE seq = 0`)
+		}, 0, "missing"},
+		{"inserted row with renumbering", func(t *testing.T, st *sqlite.Store) {
+			prev := readRecord(t, st, 4)
+			exec(t, st.DB(), `UPDATE records SET seq = seq + 1000 WHERE seq >= 5`)
+			exec(t, st.DB(), `UPDATE records SET seq = seq - 999 WHERE seq >= 1000`)
+			forged := *prev
+			forged.Seq, forged.Actor, forged.PrevHash = 5, "forger", record.EntryHash(prev)
+			forged.BodyHash = record.Hash{}
+			insert(t, st, &forged)
+		}, 5, "inserted"},
+		{"appended row that does not link", func(t *testing.T, st *sqlite.Store) {
+			r := readRecord(t, st, logSize-1)
+			r.Seq++
+			r.PrevHash = record.Hash{1}
+			r.BodyHash = record.Hash{}
+			insert(t, st, r)
+		}, logSize, "does not link"},
+		{"swapped rows", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `UPDATE records SET seq = -1 WHERE seq = 5`)
+			exec(t, st.DB(), `UPDATE records SET seq = 5 WHERE seq = 6`)
+			exec(t, st.DB(), `UPDATE records SET seq = 6 WHERE seq = -1`)
+		}, 5, "out of place"},
+		{"replayed record", func(t *testing.T, st *sqlite.Store) {
+			r := readRecord(t, st, 3)
+			r.Seq = logSize
+			r.BodyHash = record.Hash{}
+			insert(t, st, r)
+		}, logSize, "out of place"},
+		{"time runs backwards", func(t *testing.T, st *sqlite.Store) {
+			// Rewrite the chain from 6 on consistently, with 6 in the past.
+			prev := readRecord(t, st, 5)
+			for seq := int64(6); seq < logSize; seq++ {
+				r := readRecord(t, st, seq)
+				if seq == 6 {
+					r.Time = prev.Time - 1
+				}
+				r.PrevHash = record.EntryHash(prev)
+				rewrite(t, st, seq, r)
+				prev = r
+			}
+		}, 6, "time runs backwards"},
+		{"altered body", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `UPDATE bodies SET content = '{"prompt":"something else"}' WHERE seq = 8`)
+		}, 8, "body altered"},
+		{"deleted body", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `DELETE FROM bodies WHERE seq = 3`)
+		}, 3, "body missing"},
+		{"swapped bodies", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `UPDATE bodies SET seq = -1 WHERE seq = 1`)
+			exec(t, st.DB(), `UPDATE bodies SET seq = 1 WHERE seq = 2`)
+			exec(t, st.DB(), `UPDATE bodies SET seq = 2 WHERE seq = -1`)
+		}, 1, "body altered"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, c := buildLog(t)
+			tt.tamper(t, st)
+			rep, err := ledger.Verify(context.Background(), st, "main", c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatalf("Verify found nothing wrong")
+			}
+			first := rep.Problems[0]
+			if first.Seq != tt.wantSeq || !strings.Contains(first.Cause, tt.cause) {
+				t.Errorf("first problem = %v, want record %d: ...%s...\nall: %v", first, tt.wantSeq, tt.cause, rep.Problems)
+			}
+		})
+	}
+}
+
+func TestVerifyIntact(t *testing.T) {
+	st, c := buildLog(t)
+	rep, err := ledger.Verify(context.Background(), st, "main", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() || rep.Records != logSize || rep.Bodies != logSize {
+		t.Fatalf("Verify = %+v, want intact", rep)
+	}
+	if want := record.EntryHash(readRecord(t, st, logSize-1)); rep.Head != want {
+		t.Errorf("Head = %v, want %v", rep.Head, want)
+	}
+}

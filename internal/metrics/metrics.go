@@ -1,0 +1,89 @@
+// Package metrics holds aitrail's Prometheus collectors, served at /metrics.
+package metrics
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the gateway's collectors, registered in their own registry.
+type Metrics struct {
+	reg *prometheus.Registry
+
+	Requests       *prometheus.CounterVec   // calls by endpoint and status
+	Records        prometheus.Counter       // records made durable
+	AppendFailures prometheus.Counter       // groups the store refused
+	AppendSeconds  prometheus.Histogram     // duration of one group commit
+	BatchRecords   prometheus.Histogram     // records per group commit
+	QueueDepth     prometheus.Gauge         // appends waiting for the writer
+	UpstreamErrors *prometheus.CounterVec   // upstream failures by kind
+	InFlight       prometheus.Gauge         // calls being served
+	Latency        *prometheus.HistogramVec // whole-call latency by endpoint
+}
+
+// New returns registered collectors, including the Go runtime's.
+func New() *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aitrail_requests_total", Help: "Calls handled, by endpoint and recorded status.",
+		}, []string{"endpoint", "status"}),
+		Records: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aitrail_records_total", Help: "Records made durable in the audit log.",
+		}),
+		AppendFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aitrail_append_failures_total", Help: "Group commits the store refused (their calls were refused).",
+		}),
+		AppendSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "aitrail_append_seconds", Help: "Duration of one group commit (transaction and fsync).",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 2, 16),
+		}),
+		BatchRecords: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "aitrail_append_batch_records", Help: "Records written per group commit.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 10),
+		}),
+		QueueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "aitrail_append_queue_depth", Help: "Appends waiting for the log writer.",
+		}),
+		UpstreamErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aitrail_upstream_errors_total", Help: "Upstream failures: connect, timeout, status, stream.",
+		}, []string{"kind"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "aitrail_in_flight_calls", Help: "Calls being served.",
+		}),
+		Latency: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "aitrail_call_seconds", Help: "Whole-call duration as seen by the gateway, by endpoint.",
+			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18),
+		}, []string{"endpoint"}),
+	}
+	m.reg.MustRegister(m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
+		m.QueueDepth, m.UpstreamErrors, m.InFlight, m.Latency,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Register adds further collectors.
+func (m *Metrics) Register(cs ...prometheus.Collector) { m.reg.MustRegister(cs...) }
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+}
+
+// Committed implements ledger.Observer.
+func (m *Metrics) Committed(records int, d time.Duration, err error) {
+	if err != nil {
+		m.AppendFailures.Inc()
+		return
+	}
+	m.Records.Add(float64(records))
+	m.AppendSeconds.Observe(d.Seconds())
+	m.BatchRecords.Observe(float64(records))
+}
+
+// Queue implements ledger.Observer.
+func (m *Metrics) Queue(n int) { m.QueueDepth.Set(float64(n)) }

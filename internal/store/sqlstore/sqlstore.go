@@ -1,0 +1,558 @@
+// Package sqlstore implements store.Store over database/sql. The sqlite and
+// postgres packages supply the connection, the schema and the few
+// statements that differ; the queries here use $N placeholders, which both
+// databases accept when each first appears in increasing order.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/store"
+)
+
+// Dialect holds what differs between databases.
+type Dialect struct {
+	// Name is used in error messages ("sqlite", "postgres").
+	Name string
+	// Schema is run, statement by statement, by Migrate.
+	Schema []string
+	// LockLog, if set, is run at the start of every append transaction with
+	// the log id as $1, to serialise writers of that log (PostgreSQL's
+	// SELECT ... FOR UPDATE). SQLite needs none: its write transactions
+	// are exclusive already.
+	LockLog string
+}
+
+// Store is a store.Store over a *sql.DB.
+type Store struct {
+	db *sql.DB
+	d  Dialect
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store over db, which must already be set up so that its
+// transactions take the write lock at BEGIN (SQLite) or use LockLog.
+func New(db *sql.DB, d Dialect) *Store {
+	return &Store{db: db, d: d}
+}
+
+// DB returns the underlying database, for backend-specific maintenance.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Migrate creates the schema if it does not exist.
+func (s *Store) Migrate(ctx context.Context) error {
+	for _, stmt := range s.d.Schema {
+		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%s schema: %w", s.d.Name, err)
+		}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+const recordColumns = `log_id, seq, version, time_ns, kind, actor, role, session, reason,
+client_ip, correlation_id, endpoint, model, model_digest, params, stream, status,
+upstream_status, done_reason, request_seq, tokens_in, tokens_out, latency_us, ttft_us,
+nonce, raw_hash, raw_len, body_hash, detail, prev_hash, entry_hash`
+
+const insertRecord = `INSERT INTO records (` + recordColumns + `) VALUES
+($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)`
+
+type appendTx struct {
+	tx    *sql.Tx
+	logID string
+}
+
+func (t *appendTx) Head(ctx context.Context) (store.Head, error) {
+	return head(ctx, t.tx, t.logID)
+}
+
+func (t *appendTx) ReadHashes(ctx context.Context, indexes []int64) ([]record.Hash, error) {
+	return readHashes(ctx, t.tx, t.logID, indexes)
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func head(ctx context.Context, q querier, logID string) (store.Head, error) {
+	h := store.Head{Seq: -1}
+	var entry []byte
+	err := q.QueryRowContext(ctx,
+		`SELECT seq, time_ns, entry_hash FROM records WHERE log_id = $1 ORDER BY seq DESC LIMIT 1`,
+		logID).Scan(&h.Seq, &h.Time, &entry)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Head{Seq: -1}, nil
+	}
+	if err != nil {
+		return h, fmt.Errorf("read head of log %q: %w", logID, err)
+	}
+	copy(h.EntryHash[:], entry)
+	return h, nil
+}
+
+func readHashes(ctx context.Context, q querier, logID string, indexes []int64) ([]record.Hash, error) {
+	out := make([]record.Hash, len(indexes))
+	for i, idx := range indexes {
+		var b []byte
+		err := q.QueryRowContext(ctx, `SELECT hash FROM tree WHERE log_id = $1 AND idx = $2`, logID, idx).Scan(&b)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, fmt.Errorf("tree hash %d of log %q: %w", idx, logID, store.ErrNotFound)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read tree hash %d of log %q: %w", idx, logID, err)
+		}
+		if len(b) != len(out[i]) {
+			return nil, fmt.Errorf("tree hash %d of log %q has %d bytes", idx, logID, len(b))
+		}
+		copy(out[i][:], b)
+	}
+	return out, nil
+}
+
+// Append implements store.Store.
+func (s *Store) Append(ctx context.Context, logID string, build func(context.Context, store.AppendTx) (*store.Batch, error)) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin append: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO logs (log_id) VALUES ($1) ON CONFLICT DO NOTHING`, logID); err != nil {
+		return fmt.Errorf("register log %q: %w", logID, err)
+	}
+	if s.d.LockLog != "" {
+		if _, err := tx.ExecContext(ctx, s.d.LockLog, logID); err != nil {
+			return fmt.Errorf("lock log %q: %w", logID, err)
+		}
+	}
+	b, err := build(ctx, &appendTx{tx: tx, logID: logID})
+	if err != nil {
+		return err
+	}
+	if err := insertBatch(ctx, tx, logID, b); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit append: %w", err)
+	}
+	return nil
+}
+
+func insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *store.Batch) error {
+	if len(b.Records) > 0 {
+		st, err := tx.PrepareContext(ctx, insertRecord)
+		if err != nil {
+			return fmt.Errorf("prepare record insert: %w", err)
+		}
+		defer st.Close()
+		for _, r := range b.Records {
+			entry := record.EntryHash(r)
+			if _, err := st.ExecContext(ctx, recordArgs(r, entry)...); err != nil {
+				return fmt.Errorf("insert record %d: %w", r.Seq, err)
+			}
+		}
+	}
+	if len(b.Bodies) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO bodies (log_id, seq, content) VALUES ($1, $2, $3)`)
+		if err != nil {
+			return fmt.Errorf("prepare body insert: %w", err)
+		}
+		defer st.Close()
+		for _, body := range b.Bodies {
+			if _, err := st.ExecContext(ctx, logID, body.Seq, body.Content); err != nil {
+				return fmt.Errorf("insert body %d: %w", body.Seq, err)
+			}
+		}
+	}
+	if len(b.Hashes) > 0 {
+		st, err := tx.PrepareContext(ctx, `INSERT INTO tree (log_id, idx, hash) VALUES ($1, $2, $3)`)
+		if err != nil {
+			return fmt.Errorf("prepare tree insert: %w", err)
+		}
+		defer st.Close()
+		for _, h := range b.Hashes {
+			if _, err := st.ExecContext(ctx, logID, h.Index, h.Hash[:]); err != nil {
+				return fmt.Errorf("insert tree hash %d: %w", h.Index, err)
+			}
+		}
+	}
+	return nil
+}
+
+func recordArgs(r *record.Record, entry record.Hash) []any {
+	stream := 0
+	if r.Stream {
+		stream = 1
+	}
+	return []any{
+		r.LogID, r.Seq, r.Version, r.Time, r.Kind, r.Actor, r.Role, r.Session, r.Reason,
+		r.ClientIP, r.CorrelationID, r.Endpoint, r.Model, r.ModelDigest, nonNil(r.Params), stream, r.Status,
+		r.UpstreamStatus, r.DoneReason, r.RequestSeq, r.TokensIn, r.TokensOut, r.LatencyUS, r.TTFTUS,
+		r.Nonce[:], optHash(r.RawHash), r.RawLen, optHash(r.BodyHash), nonNil(r.Detail), r.PrevHash[:], entry[:],
+	}
+}
+
+func nonNil(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}
+
+func optHash(h record.Hash) []byte {
+	if h.IsZero() {
+		return []byte{}
+	}
+	return h[:]
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanRecord(sc scanner) (*record.Record, record.Hash, error) {
+	r := new(record.Record)
+	var stream int64
+	var nonce, raw, body, prev, entry []byte
+	err := sc.Scan(&r.LogID, &r.Seq, &r.Version, &r.Time, &r.Kind, &r.Actor, &r.Role, &r.Session, &r.Reason,
+		&r.ClientIP, &r.CorrelationID, &r.Endpoint, &r.Model, &r.ModelDigest, &r.Params, &stream, &r.Status,
+		&r.UpstreamStatus, &r.DoneReason, &r.RequestSeq, &r.TokensIn, &r.TokensOut, &r.LatencyUS, &r.TTFTUS,
+		&nonce, &raw, &r.RawLen, &body, &r.Detail, &prev, &entry)
+	if err != nil {
+		return nil, record.Hash{}, err
+	}
+	// Stored values are copied as they are, even malformed, so that the
+	// verifier sees tampering instead of a read error.
+	r.Stream = stream != 0
+	copy(r.Nonce[:], nonce)
+	copy(r.RawHash[:], raw)
+	copy(r.BodyHash[:], body)
+	copy(r.PrevHash[:], prev)
+	if len(r.Params) == 0 {
+		r.Params = nil
+	}
+	if len(r.Detail) == 0 {
+		r.Detail = nil
+	}
+	var eh record.Hash
+	copy(eh[:], entry)
+	if stream > 1 || len(nonce) != 16 || (len(raw) != 0 && len(raw) != 32) || (len(body) != 0 && len(body) != 32) || len(prev) != 32 || len(entry) != 32 {
+		// Make the damage visible: a malformed column never equals what
+		// was sealed, and verification reports the record.
+		r.Kind = r.Kind + "\x00malformed"
+	}
+	return r, eh, nil
+}
+
+// Head implements store.Store.
+func (s *Store) Head(ctx context.Context, logID string) (store.Head, error) {
+	return head(ctx, s.db, logID)
+}
+
+// Scan implements store.Store.
+func (s *Store) Scan(ctx context.Context, logID string, from int64, fn func(*record.Record, record.Hash) error) error {
+	const page = 2000
+	// Paging by rowid-free keyset: (seq, a tie-breaker for duplicated seqs
+	// in a tampered table is not possible under the primary key).
+	next := from
+	for {
+		rows, err := s.db.QueryContext(ctx,
+			`SELECT `+recordColumns+` FROM records WHERE log_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+			logID, next, page)
+		if err != nil {
+			return fmt.Errorf("scan log %q: %w", logID, err)
+		}
+		n := 0
+		for rows.Next() {
+			r, eh, err := scanRecord(rows)
+			if err != nil {
+				rows.Close()
+				return fmt.Errorf("scan log %q: %w", logID, err)
+			}
+			n++
+			next = r.Seq + 1
+			if err := fn(r, eh); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("scan log %q: %w", logID, err)
+		}
+		if n < page {
+			return nil
+		}
+	}
+}
+
+// Search implements store.Store.
+func (s *Store) Search(ctx context.Context, f store.Filter) ([]*record.Record, error) {
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if f.LogID != "" {
+		where = append(where, "log_id = "+arg(f.LogID))
+	}
+	if len(f.Kinds) > 0 {
+		var ps []string
+		for _, k := range f.Kinds {
+			ps = append(ps, arg(k))
+		}
+		where = append(where, "kind IN ("+strings.Join(ps, ",")+")")
+	}
+	if f.Actor != "" {
+		where = append(where, "actor = "+arg(f.Actor))
+	}
+	if f.Session != "" {
+		where = append(where, "session = "+arg(f.Session))
+	}
+	if f.Model != "" {
+		where = append(where, "model = "+arg(f.Model))
+	}
+	if f.Since != 0 {
+		where = append(where, "time_ns >= "+arg(f.Since))
+	}
+	if f.Until != 0 {
+		where = append(where, "time_ns < "+arg(f.Until))
+	}
+	for _, set := range []struct {
+		col  string
+		vals []int64
+	}{{"request_seq", f.RequestSeqs}, {"seq", f.Seqs}} {
+		if set.vals == nil {
+			continue
+		}
+		if len(set.vals) == 0 {
+			return nil, nil
+		}
+		var ps []string
+		for _, v := range set.vals {
+			ps = append(ps, arg(v))
+		}
+		where = append(where, set.col+" IN ("+strings.Join(ps, ",")+")")
+	}
+	q := `SELECT ` + recordColumns + ` FROM records`
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY log_id, seq"
+	if f.Limit > 0 {
+		q += " LIMIT " + arg(f.Limit)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search records: %w", err)
+	}
+	defer rows.Close()
+	var out []*record.Record
+	for rows.Next() {
+		r, _, err := scanRecord(rows)
+		if err != nil {
+			return nil, fmt.Errorf("search records: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("search records: %w", err)
+	}
+	return out, nil
+}
+
+// Body implements store.Store.
+func (s *Store) Body(ctx context.Context, logID string, seq int64) ([]byte, error) {
+	var b []byte
+	err := s.db.QueryRowContext(ctx, `SELECT content FROM bodies WHERE log_id = $1 AND seq = $2`, logID, seq).Scan(&b)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("body of record %d: %w", seq, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read body of record %d: %w", seq, err)
+	}
+	return b, nil
+}
+
+// ReadHashes implements store.Store.
+func (s *Store) ReadHashes(ctx context.Context, logID string, indexes []int64) ([]record.Hash, error) {
+	return readHashes(ctx, s.db, logID, indexes)
+}
+
+// Unanswered implements store.Store.
+func (s *Store) Unanswered(ctx context.Context, logID string) ([]int64, error) {
+	// Only pending requests await an answer: those refused before being
+	// forwarded carry their outcome (denied, blocked, error) themselves.
+	rows, err := s.db.QueryContext(ctx, `SELECT q.seq FROM records q
+WHERE q.log_id = $1 AND q.kind IN ($2, $3) AND q.status = $4
+AND NOT EXISTS (SELECT 1 FROM records a WHERE a.log_id = q.log_id AND a.request_seq = q.seq AND a.kind IN ($5, $6))
+ORDER BY q.seq`, logID, record.KindRequest, record.KindAdmin, record.StatusPending, record.KindResponse, record.KindInterrupted)
+	if err != nil {
+		return nil, fmt.Errorf("find unanswered requests: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var seq int64
+		if err := rows.Scan(&seq); err != nil {
+			return nil, fmt.Errorf("find unanswered requests: %w", err)
+		}
+		out = append(out, seq)
+	}
+	return out, rows.Err()
+}
+
+// Logs implements store.Store.
+func (s *Store) Logs(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT log_id FROM logs ORDER BY log_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list logs: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list logs: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
+// CreateKey implements store.Store.
+func (s *Store) CreateKey(ctx context.Context, k store.Key) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, hash, actor, role, created_ns, created_by, revoked_ns)
+VALUES ($1, $2, $3, $4, $5, $6, 0)`, k.ID, k.Hash[:], k.Actor, k.Role, k.CreatedAt, k.CreatedBy)
+	if err != nil {
+		return fmt.Errorf("store key %s: %w", k.ID, err)
+	}
+	return nil
+}
+
+const keyColumns = `id, hash, actor, role, created_ns, created_by, revoked_ns`
+
+func scanKey(sc scanner) (store.Key, error) {
+	var k store.Key
+	var h []byte
+	if err := sc.Scan(&k.ID, &h, &k.Actor, &k.Role, &k.CreatedAt, &k.CreatedBy, &k.RevokedAt); err != nil {
+		return k, err
+	}
+	copy(k.Hash[:], h)
+	return k, nil
+}
+
+// Key implements store.Store.
+func (s *Store) Key(ctx context.Context, id string) (store.Key, error) {
+	k, err := scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, fmt.Errorf("key %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return k, fmt.Errorf("read key %s: %w", id, err)
+	}
+	return k, nil
+}
+
+// Keys implements store.Store.
+func (s *Store) Keys(ctx context.Context) ([]store.Key, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+keyColumns+` FROM api_keys ORDER BY created_ns, id`)
+	if err != nil {
+		return nil, fmt.Errorf("list keys: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Key
+	for rows.Next() {
+		k, err := scanKey(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list keys: %w", err)
+		}
+		out = append(out, k)
+	}
+	return out, rows.Err()
+}
+
+// RevokeKey implements store.Store.
+func (s *Store) RevokeKey(ctx context.Context, id string, at int64) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_ns = CASE WHEN revoked_ns = 0 THEN $1 ELSE revoked_ns END WHERE id = $2`, at, id)
+	if err != nil {
+		return fmt.Errorf("revoke key %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return fmt.Errorf("key %s: %w", id, store.ErrNotFound)
+	}
+	return nil
+}
+
+// CreateSession implements store.Store.
+func (s *Store) CreateSession(ctx context.Context, ss store.Session) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, actor, reason, created_ns) VALUES ($1, $2, $3, $4)`,
+		ss.ID, ss.Actor, ss.Reason, ss.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("store session %s: %w", ss.ID, err)
+	}
+	return nil
+}
+
+// Session implements store.Store.
+func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
+	var ss store.Session
+	err := s.db.QueryRowContext(ctx, `SELECT id, actor, reason, created_ns FROM sessions WHERE id = $1`, id).
+		Scan(&ss.ID, &ss.Actor, &ss.Reason, &ss.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ss, fmt.Errorf("session %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return ss, fmt.Errorf("read session %s: %w", id, err)
+	}
+	return ss, nil
+}
+
+// ScanBodies implements store.Store.
+func (s *Store) ScanBodies(ctx context.Context, logID string, from int64, fn func(int64, []byte) error) error {
+	const page = 2000
+	next := from
+	for {
+		rows, err := s.db.QueryContext(ctx,
+			`SELECT seq, content FROM bodies WHERE log_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, logID, next, page)
+		if err != nil {
+			return fmt.Errorf("scan bodies of log %q: %w", logID, err)
+		}
+		n := 0
+		for rows.Next() {
+			var seq int64
+			var b []byte
+			if err := rows.Scan(&seq, &b); err != nil {
+				rows.Close()
+				return fmt.Errorf("scan bodies of log %q: %w", logID, err)
+			}
+			n++
+			next = seq + 1
+			if err := fn(seq, b); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		err = rows.Err()
+		rows.Close()
+		if err != nil {
+			return fmt.Errorf("scan bodies of log %q: %w", logID, err)
+		}
+		if n < page {
+			return nil
+		}
+	}
+}
