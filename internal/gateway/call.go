@@ -81,7 +81,7 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 	rec := &record.Record{
 		Kind:       kind,
 		Endpoint:   "POST " + ep.Path,
-		Model:      req.Model,
+		Model:      record.CleanString(req.Model),
 		Params:     req.Params,
 		Stream:     req.Stream,
 		Status:     record.StatusPending,
@@ -185,6 +185,7 @@ func (s *Server) adminCall(w http.ResponseWriter, r *http.Request) {
 	if model == "" {
 		model = in.Source
 	}
+	model = record.CleanString(model)
 	rec := &record.Record{
 		Kind:       kind,
 		Endpoint:   r.Method + " " + r.URL.Path,

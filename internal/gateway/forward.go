@@ -231,6 +231,13 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 	case o.result.Error != "":
 		o.status, o.errText = record.StatusError, o.result.Error
 		s.metrics.UpstreamErrors.WithLabelValues("stream").Inc()
+	case !o.result.Done:
+		// Ollama's OpenAI layer ends a stream this way when the model
+		// fails mid-answer: no error frame, no [DONE]. The client gets
+		// exactly what the upstream sent; the record says it is cut short.
+		o.status, o.errText = record.StatusError, "upstream ended the stream before the end of the answer"
+		o.result.Error = o.errText
+		s.metrics.UpstreamErrors.WithLabelValues("stream").Inc()
 	default:
 		o.status = record.StatusOK
 	}
@@ -276,7 +283,7 @@ func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
 		Stream:         c.req.Stream,
 		Status:         o.status,
 		UpstreamStatus: int64(o.upstreamStatus),
-		DoneReason:     res.DoneReason,
+		DoneReason:     record.CleanString(res.DoneReason),
 		RequestSeq:     c.req.Seq,
 		TokensIn:       res.TokensIn,
 		TokensOut:      res.TokensOut,
@@ -335,6 +342,7 @@ func (s *statusStream) Observe(frame []byte) bool {
 	if st.DoneReason != "" {
 		s.res.DoneReason = st.DoneReason
 	}
+	s.res.Done = s.res.Done || st.Done
 	return st.Done
 }
 

@@ -213,7 +213,7 @@ func limit(s string, n int) string {
 	if len(s) > n {
 		s = s[:n]
 	}
-	return strings.ToValidUTF8(s, "\uFFFD")
+	return record.CleanString(s)
 }
 
 // correlationID returns the caller's X-Request-Id, else the trace id of a

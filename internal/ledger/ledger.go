@@ -73,7 +73,18 @@ type Ledger struct {
 	done chan struct{}
 
 	closed bool
+
+	// Owned by the writer goroutine: the head it last wrote and the tree
+	// hashes it knows, so that an append reads only the head from the
+	// store. If the head in the store is not the one cached (another
+	// process appended), the cache is dropped.
+	head   store.Head
+	hashes map[int64]tlog.Hash
 }
+
+// maxCachedHashes bounds the tree hash cache; past it the cache restarts
+// (the hashes an append needs are then read from the store once).
+const maxCachedHashes = 1 << 20
 
 type request struct {
 	entries []*Entry
@@ -96,6 +107,7 @@ func New(st Store, logID string, opts Options) *Ledger {
 		opts:  opts,
 		reqs:  make(chan *request, 4096),
 		done:  make(chan struct{}),
+		head:  store.Head{Seq: -2},
 	}
 	go l.run()
 	return l
@@ -174,6 +186,14 @@ func (l *Ledger) run() {
 			l.opts.Observer.Committed(n, time.Since(start), err)
 			l.opts.Observer.Queue(len(l.reqs))
 		}
+		if err != nil && len(group) > 1 {
+			// One bad record (a value the database refuses) must not
+			// refuse everyone else's call: write each request alone.
+			for _, r := range group {
+				r.err <- l.write([]*request{r})
+			}
+			continue
+		}
 		for _, r := range group {
 			r.err <- err
 		}
@@ -186,13 +206,19 @@ func (l *Ledger) run() {
 func (l *Ledger) write(group []*request) error {
 	// The store transaction must not be cut short by one caller's context.
 	ctx := context.Background()
+	var newHead store.Head
+	pending := map[int64]tlog.Hash{}
 	err := l.st.Append(ctx, l.logID, func(ctx context.Context, tx store.AppendTx) (*store.Batch, error) {
 		h, err := tx.Head(ctx)
 		if err != nil {
 			return nil, err
 		}
+		if h != l.head || len(l.hashes) > maxCachedHashes {
+			l.hashes = map[int64]tlog.Hash{}
+		}
+		clear(pending)
 		b := &store.Batch{}
-		hr := &batchHashes{ctx: ctx, tx: tx, pending: map[int64]tlog.Hash{}}
+		hr := &batchHashes{ctx: ctx, tx: tx, pending: pending, cache: l.hashes}
 		seq, prev, last := h.Seq+1, h.EntryHash, h.Time
 		now := l.opts.Now().UnixNano()
 		if now < last {
@@ -225,27 +251,42 @@ func (l *Ledger) write(group []*request) error {
 				seq++
 			}
 		}
+		newHead = store.Head{Seq: seq - 1, Time: now, EntryHash: prev}
 		return b, nil
 	})
 	if err != nil {
+		l.head = store.Head{Seq: -2}
 		return fmt.Errorf("append to log %q: %w", l.logID, err)
+	}
+	l.head = newHead
+	for idx, h := range pending {
+		l.hashes[idx] = h
 	}
 	return nil
 }
 
-// batchHashes reads tree hashes for tlog, seeing those of the group being
-// written before they reach the store.
+// batchHashes reads tree hashes for tlog: those of the group being written
+// (pending), then those the ledger knows (cache), then the store's.
 type batchHashes struct {
 	ctx     context.Context
 	tx      store.AppendTx
 	pending map[int64]tlog.Hash
+	cache   map[int64]tlog.Hash
+}
+
+func (b *batchHashes) known(idx int64) (tlog.Hash, bool) {
+	if h, ok := b.pending[idx]; ok {
+		return h, true
+	}
+	h, ok := b.cache[idx]
+	return h, ok
 }
 
 func (b *batchHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	out := make([]tlog.Hash, len(indexes))
 	var missing []int64
 	for i, idx := range indexes {
-		if h, ok := b.pending[idx]; ok {
+		if h, ok := b.known(idx); ok {
 			out[i] = h
 		} else {
 			missing = append(missing, idx)
@@ -260,8 +301,9 @@ func (b *batchHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	}
 	j := 0
 	for i, idx := range indexes {
-		if _, ok := b.pending[idx]; !ok {
+		if _, ok := b.known(idx); !ok {
 			out[i] = tlog.Hash(got[j])
+			b.cache[idx] = out[i]
 			j++
 		}
 	}

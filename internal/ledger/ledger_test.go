@@ -143,3 +143,55 @@ func TestAppendAfterClose(t *testing.T) {
 		t.Fatalf("Append after Close = %v, want ErrClosed", err)
 	}
 }
+
+// refusingStore refuses any batch holding a record by "mallory", as a
+// database refuses a value it cannot store.
+type refusingStore struct{ *sqlite.Store }
+
+func (s refusingStore) Append(ctx context.Context, logID string, build func(context.Context, store.AppendTx) (*store.Batch, error)) error {
+	return s.Store.Append(ctx, logID, func(ctx context.Context, tx store.AppendTx) (*store.Batch, error) {
+		b, err := build(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range b.Records {
+			if r.Actor == "mallory" {
+				return nil, errors.New("invalid byte sequence")
+			}
+		}
+		return b, nil
+	})
+}
+
+// TestBadRecordRefusesOnlyItsOwnCall: a record the store refuses fails its
+// own append and no other caller's in the same group.
+func TestBadRecordRefusesOnlyItsOwnCall(t *testing.T) {
+	st := openStore(t)
+	c := committer(t)
+	l := ledger.New(refusingStore{st}, "main", ledger.Options{})
+	defer l.Close()
+	var wg sync.WaitGroup
+	results := make([]error, 20)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			actor := "alice"
+			if i == 7 {
+				actor = "mallory"
+			}
+			results[i] = l.Append(context.Background(), entry(c, actor, "x"))
+		}()
+	}
+	wg.Wait()
+	for i, err := range results {
+		if (err != nil) != (i == 7) {
+			t.Errorf("append %d: err = %v", i, err)
+		}
+	}
+	l.Close()
+	rep, err := ledger.Verify(context.Background(), st, "main", c)
+	if err != nil || !rep.OK() || rep.Records != 19 {
+		t.Fatalf("Verify = %+v, %v; want 19 intact records", rep, err)
+	}
+}

@@ -19,7 +19,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Version is the format version written into every record.
@@ -396,4 +398,15 @@ func NewEvent(kind string, detail any) *Record {
 		r.Detail = b
 	}
 	return r
+}
+
+// CleanString returns s as a valid sealed string: invalid UTF-8 and NUL
+// bytes (which PostgreSQL refuses in text) become U+FFFD.
+func CleanString(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 || s[i] >= utf8.RuneSelf {
+			return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
+		}
+	}
+	return s
 }

@@ -164,3 +164,13 @@ func TestCommitment(t *testing.T) {
 		t.Error("NewCommitter accepted a short key")
 	}
 }
+
+func TestCleanString(t *testing.T) {
+	for in, want := range map[string]string{
+		"tiny": "tiny", "": "", "a\x00b": "a\uFFFDb", "caf\xe9": "caf\uFFFD", "ünï": "ünï",
+	} {
+		if got := CleanString(in); got != want {
+			t.Errorf("CleanString(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -111,8 +111,9 @@ type Store interface {
 	Body(ctx context.Context, logID string, seq int64) ([]byte, error)
 	// ReadHashes returns stored tree hashes of a log.
 	ReadHashes(ctx context.Context, logID string, indexes []int64) ([]record.Hash, error)
-	// Unanswered returns the Seq of request records of a log that have
-	// neither a response nor an interrupted event.
+	// Unanswered returns the Seq of the pending request records
+	// (model.request or model.admin) of a log that have neither a response
+	// nor an interrupted event: calls a crash cut short.
 	Unanswered(ctx context.Context, logID string) ([]int64, error)
 	// Logs returns the ids of the logs held.
 	Logs(ctx context.Context) ([]string, error)

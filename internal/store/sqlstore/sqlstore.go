@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/store"
@@ -32,12 +33,30 @@ type Dialect struct {
 type Store struct {
 	db *sql.DB
 	d  Dialect
+
+	// Statements of the hot path, prepared once by Prepare, outside any
+	// transaction (SQLite spends more time parsing SQL than running these;
+	// preparing inside a transaction could wait for a pooled connection
+	// that is itself waiting for that transaction's lock).
+	stmts map[string]*sql.Stmt
+	logs  sync.Map // log ids known to be registered
 }
+
+// The hot path's statements.
+const (
+	sqlHead       = `SELECT seq, time_ns, entry_hash FROM records WHERE log_id = $1 ORDER BY seq DESC LIMIT 1`
+	sqlReadHash   = `SELECT hash FROM tree WHERE log_id = $1 AND idx = $2`
+	sqlInsertBody = `INSERT INTO bodies (log_id, seq, content) VALUES ($1, $2, $3)`
+	sqlInsertTree = `INSERT INTO tree (log_id, idx, hash) VALUES ($1, $2, $3)`
+	sqlRegister   = `INSERT INTO logs (log_id) VALUES ($1) ON CONFLICT DO NOTHING`
+	sqlKey        = `SELECT ` + keyColumns + ` FROM api_keys WHERE id = $1`
+)
 
 var _ store.Store = (*Store)(nil)
 
-// New returns a Store over db, which must already be set up so that its
-// transactions take the write lock at BEGIN (SQLite) or use LockLog.
+// New returns a Store over db. Its transactions must take the write lock at
+// BEGIN (SQLite's _txlock=immediate) or the dialect must have LockLog. Call
+// Migrate, or Prepare once the schema exists, before using it.
 func New(db *sql.DB, d Dialect) *Store {
 	return &Store{db: db, d: d}
 }
@@ -45,18 +64,49 @@ func New(db *sql.DB, d Dialect) *Store {
 // DB returns the underlying database, for backend-specific maintenance.
 func (s *Store) DB() *sql.DB { return s.db }
 
-// Migrate creates the schema if it does not exist.
+// Prepare prepares the statements of the hot path. It must be called once,
+// after the schema exists and before the store is used; Migrate calls it.
+func (s *Store) Prepare(ctx context.Context) error {
+	s.stmts = map[string]*sql.Stmt{}
+	for _, q := range []string{sqlHead, sqlReadHash, insertRecord, sqlInsertBody, sqlInsertTree, sqlRegister, sqlKey} {
+		st, err := s.db.PrepareContext(ctx, q)
+		if err != nil {
+			return fmt.Errorf("%s: prepare %q: %w", s.d.Name, q, err)
+		}
+		s.stmts[q] = st
+	}
+	return nil
+}
+
+// stmt returns the prepared statement for q, bound to tx when tx is not nil.
+func (s *Store) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	st, ok := s.stmts[q]
+	if !ok {
+		return nil, fmt.Errorf("%s store used before Prepare", s.d.Name)
+	}
+	if tx != nil {
+		st = tx.StmtContext(ctx, st)
+	}
+	return st, nil
+}
+
+// Migrate creates the schema if it does not exist, then calls Prepare.
 func (s *Store) Migrate(ctx context.Context) error {
 	for _, stmt := range s.d.Schema {
 		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
 			return fmt.Errorf("%s schema: %w", s.d.Name, err)
 		}
 	}
-	return nil
+	return s.Prepare(ctx)
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	return s.db.Close()
+}
 
 const recordColumns = `log_id, seq, version, time_ns, kind, actor, role, session, reason,
 client_ip, correlation_id, endpoint, model, model_digest, params, stream, status,
@@ -67,29 +117,27 @@ const insertRecord = `INSERT INTO records (` + recordColumns + `) VALUES
 ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)`
 
 type appendTx struct {
+	s     *Store
 	tx    *sql.Tx
 	logID string
 }
 
 func (t *appendTx) Head(ctx context.Context) (store.Head, error) {
-	return head(ctx, t.tx, t.logID)
+	return t.s.head(ctx, t.tx, t.logID)
 }
 
 func (t *appendTx) ReadHashes(ctx context.Context, indexes []int64) ([]record.Hash, error) {
-	return readHashes(ctx, t.tx, t.logID, indexes)
+	return t.s.readHashes(ctx, t.tx, t.logID, indexes)
 }
 
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-func head(ctx context.Context, q querier, logID string) (store.Head, error) {
+func (s *Store) head(ctx context.Context, tx *sql.Tx, logID string) (store.Head, error) {
 	h := store.Head{Seq: -1}
+	st, err := s.stmt(ctx, tx, sqlHead)
+	if err != nil {
+		return h, err
+	}
 	var entry []byte
-	err := q.QueryRowContext(ctx,
-		`SELECT seq, time_ns, entry_hash FROM records WHERE log_id = $1 ORDER BY seq DESC LIMIT 1`,
-		logID).Scan(&h.Seq, &h.Time, &entry)
+	err = st.QueryRowContext(ctx, logID).Scan(&h.Seq, &h.Time, &entry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Head{Seq: -1}, nil
 	}
@@ -100,11 +148,15 @@ func head(ctx context.Context, q querier, logID string) (store.Head, error) {
 	return h, nil
 }
 
-func readHashes(ctx context.Context, q querier, logID string, indexes []int64) ([]record.Hash, error) {
+func (s *Store) readHashes(ctx context.Context, tx *sql.Tx, logID string, indexes []int64) ([]record.Hash, error) {
+	st, err := s.stmt(ctx, tx, sqlReadHash)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]record.Hash, len(indexes))
 	for i, idx := range indexes {
 		var b []byte
-		err := q.QueryRowContext(ctx, `SELECT hash FROM tree WHERE log_id = $1 AND idx = $2`, logID, idx).Scan(&b)
+		err := st.QueryRowContext(ctx, logID, idx).Scan(&b)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, fmt.Errorf("tree hash %d of log %q: %w", idx, logID, store.ErrNotFound)
 		}
@@ -130,34 +182,36 @@ func (s *Store) Append(ctx context.Context, logID string, build func(context.Con
 			tx.Rollback()
 		}
 	}()
-	if _, err := tx.ExecContext(ctx, `INSERT INTO logs (log_id) VALUES ($1) ON CONFLICT DO NOTHING`, logID); err != nil {
-		return fmt.Errorf("register log %q: %w", logID, err)
+	if _, known := s.logs.Load(logID); !known {
+		if _, err := tx.ExecContext(ctx, sqlRegister, logID); err != nil {
+			return fmt.Errorf("register log %q: %w", logID, err)
+		}
 	}
 	if s.d.LockLog != "" {
 		if _, err := tx.ExecContext(ctx, s.d.LockLog, logID); err != nil {
 			return fmt.Errorf("lock log %q: %w", logID, err)
 		}
 	}
-	b, err := build(ctx, &appendTx{tx: tx, logID: logID})
+	b, err := build(ctx, &appendTx{s: s, tx: tx, logID: logID})
 	if err != nil {
 		return err
 	}
-	if err := insertBatch(ctx, tx, logID, b); err != nil {
+	if err := s.insertBatch(ctx, tx, logID, b); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit append: %w", err)
 	}
+	s.logs.Store(logID, true)
 	return nil
 }
 
-func insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *store.Batch) error {
+func (s *Store) insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *store.Batch) error {
 	if len(b.Records) > 0 {
-		st, err := tx.PrepareContext(ctx, insertRecord)
+		st, err := s.stmt(ctx, tx, insertRecord)
 		if err != nil {
-			return fmt.Errorf("prepare record insert: %w", err)
+			return err
 		}
-		defer st.Close()
 		for _, r := range b.Records {
 			entry := record.EntryHash(r)
 			if _, err := st.ExecContext(ctx, recordArgs(r, entry)...); err != nil {
@@ -166,11 +220,10 @@ func insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *store.Batch) 
 		}
 	}
 	if len(b.Bodies) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO bodies (log_id, seq, content) VALUES ($1, $2, $3)`)
+		st, err := s.stmt(ctx, tx, sqlInsertBody)
 		if err != nil {
-			return fmt.Errorf("prepare body insert: %w", err)
+			return err
 		}
-		defer st.Close()
 		for _, body := range b.Bodies {
 			if _, err := st.ExecContext(ctx, logID, body.Seq, body.Content); err != nil {
 				return fmt.Errorf("insert body %d: %w", body.Seq, err)
@@ -178,11 +231,10 @@ func insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *store.Batch) 
 		}
 	}
 	if len(b.Hashes) > 0 {
-		st, err := tx.PrepareContext(ctx, `INSERT INTO tree (log_id, idx, hash) VALUES ($1, $2, $3)`)
+		st, err := s.stmt(ctx, tx, sqlInsertTree)
 		if err != nil {
-			return fmt.Errorf("prepare tree insert: %w", err)
+			return err
 		}
-		defer st.Close()
 		for _, h := range b.Hashes {
 			if _, err := st.ExecContext(ctx, logID, h.Index, h.Hash[:]); err != nil {
 				return fmt.Errorf("insert tree hash %d: %w", h.Index, err)
@@ -257,7 +309,7 @@ func scanRecord(sc scanner) (*record.Record, record.Hash, error) {
 
 // Head implements store.Store.
 func (s *Store) Head(ctx context.Context, logID string) (store.Head, error) {
-	return head(ctx, s.db, logID)
+	return s.head(ctx, nil, logID)
 }
 
 // Scan implements store.Store.
@@ -389,7 +441,7 @@ func (s *Store) Body(ctx context.Context, logID string, seq int64) ([]byte, erro
 
 // ReadHashes implements store.Store.
 func (s *Store) ReadHashes(ctx context.Context, logID string, indexes []int64) ([]record.Hash, error) {
-	return readHashes(ctx, s.db, logID, indexes)
+	return s.readHashes(ctx, nil, logID, indexes)
 }
 
 // Unanswered implements store.Store.
@@ -457,7 +509,11 @@ func scanKey(sc scanner) (store.Key, error) {
 
 // Key implements store.Store.
 func (s *Store) Key(ctx context.Context, id string) (store.Key, error) {
-	k, err := scanKey(s.db.QueryRowContext(ctx, `SELECT `+keyColumns+` FROM api_keys WHERE id = $1`, id))
+	st, err := s.stmt(ctx, nil, sqlKey)
+	if err != nil {
+		return store.Key{}, err
+	}
+	k, err := scanKey(st.QueryRowContext(ctx, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("key %s: %w", id, store.ErrNotFound)
 	}

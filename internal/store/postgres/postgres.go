@@ -1,0 +1,174 @@
+// Package postgres keeps aitrail's logs in a PostgreSQL database, for
+// several gateway nodes sharing one store, or an operator who already runs
+// PostgreSQL. It is tested with PostgreSQL 15.
+//
+// Durability rests on PostgreSQL's default synchronous_commit=on: a commit
+// returns once its WAL is flushed to disk (and, with synchronous standbys
+// configured, to them), so a completed append survives a crash of the
+// database server. Open refuses a session where synchronous_commit is off,
+// since commits would then be acknowledged before they are durable; "local",
+// "remote_write" and "remote_apply" are accepted.
+//
+// Writers of one log are serialised across processes and nodes: every
+// append transaction locks the log's row in the logs table
+// (SELECT ... FOR UPDATE) before it reads the head. This relies on READ
+// COMMITTED isolation, in which each statement sees what was committed
+// before it began, so that the head read after the lock is granted is the
+// previous writer's; Open sets it as the connections' default whatever the
+// server's default_transaction_isolation. The schema is created on Open if
+// it is missing, under an advisory lock, so nodes may start together.
+//
+// The DSN is a libpq connection string or URL, as accepted by pgx (for
+// example postgres://aitrail@db.example:5432/aitrail?sslmode=verify-full).
+// The tables are created in the first schema of the search_path, which the
+// DSN may set (search_path=aitrail). Connections go directly to PostgreSQL
+// or through a session-mode pooler: pgx caches prepared statements per
+// connection, which a transaction-mode pooler breaks.
+//
+// Unlike SQLite, PostgreSQL's TEXT holds only valid UTF-8 without NUL bytes:
+// an append whose records have any other string in a text field (actor,
+// model, ...) fails as a whole, and nothing of it is written.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/aitrail/aitrail/internal/store"
+	"github.com/aitrail/aitrail/internal/store/sqlstore"
+)
+
+// Store is a store.Store kept in a PostgreSQL database. It is safe for
+// concurrent use, also by several processes on one database.
+type Store struct {
+	*sqlstore.Store
+}
+
+var _ store.Store = (*Store)(nil)
+
+// schema is SQLite's (package sqlite), table for table and column for
+// column: BIGINT for integers, BYTEA for blobs.
+var schema = []string{
+	`CREATE TABLE IF NOT EXISTS logs (log_id TEXT PRIMARY KEY)`,
+	`CREATE TABLE IF NOT EXISTS records (
+  log_id TEXT NOT NULL, seq BIGINT NOT NULL, version BIGINT NOT NULL, time_ns BIGINT NOT NULL,
+  kind TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, session TEXT NOT NULL, reason TEXT NOT NULL,
+  client_ip TEXT NOT NULL, correlation_id TEXT NOT NULL, endpoint TEXT NOT NULL, model TEXT NOT NULL,
+  model_digest TEXT NOT NULL, params BYTEA NOT NULL, stream BIGINT NOT NULL, status TEXT NOT NULL,
+  upstream_status BIGINT NOT NULL, done_reason TEXT NOT NULL, request_seq BIGINT NOT NULL,
+  tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL, latency_us BIGINT NOT NULL, ttft_us BIGINT NOT NULL,
+  nonce BYTEA NOT NULL, raw_hash BYTEA NOT NULL, raw_len BIGINT NOT NULL, body_hash BYTEA NOT NULL,
+  detail BYTEA NOT NULL, prev_hash BYTEA NOT NULL, entry_hash BYTEA NOT NULL,
+  PRIMARY KEY (log_id, seq))`,
+	`CREATE INDEX IF NOT EXISTS records_actor ON records (actor, time_ns)`,
+	`CREATE INDEX IF NOT EXISTS records_session ON records (session, time_ns)`,
+	`CREATE INDEX IF NOT EXISTS records_time ON records (time_ns)`,
+	`CREATE INDEX IF NOT EXISTS records_request ON records (log_id, request_seq)`,
+	`CREATE TABLE IF NOT EXISTS bodies (log_id TEXT NOT NULL, seq BIGINT NOT NULL, content BYTEA NOT NULL,
+  PRIMARY KEY (log_id, seq))`,
+	`CREATE TABLE IF NOT EXISTS tree (log_id TEXT NOT NULL, idx BIGINT NOT NULL, hash BYTEA NOT NULL,
+  PRIMARY KEY (log_id, idx))`,
+	`CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash BYTEA NOT NULL, actor TEXT NOT NULL,
+  role TEXT NOT NULL, created_ns BIGINT NOT NULL, created_by TEXT NOT NULL, revoked_ns BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL,
+  created_ns BIGINT NOT NULL)`,
+}
+
+// lockLog serialises the writers of one log; sqlstore has inserted the row
+// (ON CONFLICT DO NOTHING) earlier in the same transaction.
+const lockLog = `SELECT log_id FROM logs WHERE log_id = $1 FOR UPDATE`
+
+// migrationLock is the pg_advisory_xact_lock key taken while creating the
+// schema: concurrent CREATE TABLE IF NOT EXISTS of one table can fail.
+const migrationLock = 0x61697472_61696c00 // "aitrail\x00"
+
+// Pool sizes: enough for a gateway's concurrent readers (search, verify,
+// authentication) beside the ledger's single writer, few enough that a
+// handful of nodes stays well under PostgreSQL's default max_connections
+// of 100.
+const (
+	maxOpenConns    = 16
+	maxIdleConns    = 16
+	connMaxIdleTime = 5 * time.Minute
+	connMaxLifetime = time.Hour
+)
+
+// Open connects to the PostgreSQL database named by dsn and creates the
+// schema if it is missing. Close releases its connections.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(dsn)
+	if err != nil {
+		// pgx's parse errors do not repeat the password.
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	where := net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database
+	// Append's serialisation needs READ COMMITTED; see the package doc.
+	cfg.RuntimeParams["default_transaction_isolation"] = "read committed"
+	if cfg.RuntimeParams["application_name"] == "" {
+		cfg.RuntimeParams["application_name"] = "aitrail"
+	}
+	db := stdlib.OpenDB(*cfg)
+	db.SetMaxOpenConns(maxOpenConns)
+	db.SetMaxIdleConns(maxIdleConns)
+	db.SetConnMaxIdleTime(connMaxIdleTime)
+	db.SetConnMaxLifetime(connMaxLifetime)
+	if err := check(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", where, err)
+	}
+	if err := migrate(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", where, err)
+	}
+	s := &Store{sqlstore.New(db, sqlstore.Dialect{Name: "postgres", Schema: schema, LockLog: lockLog})}
+	if err := s.Prepare(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open postgres %s: %w", where, err)
+	}
+	return s, nil
+}
+
+// check connects and refuses settings under which appends are not durable.
+func check(ctx context.Context, db *sql.DB) error {
+	var sync string
+	if err := db.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sync); err != nil {
+		return err
+	}
+	if sync == "off" {
+		return fmt.Errorf("synchronous_commit is off, so commits would be acknowledged before they are durable: set it to on for aitrail's role or database")
+	}
+	return nil
+}
+
+// migrate creates the schema in one transaction, under an advisory lock so
+// that nodes starting together do not race.
+func migrate(ctx context.Context, db *sql.DB) (err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("postgres schema: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
+		return fmt.Errorf("postgres schema: lock: %w", err)
+	}
+	for _, stmt := range schema {
+		if _, err := tx.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("postgres schema: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("postgres schema: %w", err)
+	}
+	return nil
+}
