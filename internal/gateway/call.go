@@ -130,7 +130,7 @@ func (s *Server) refuseMalformed(w http.ResponseWriter, r *http.Request, c *call
 		s.logAppendFailure(err)
 		status, msg = http.StatusServiceUnavailable, errAuditUnavailable
 	}
-	s.metrics.Requests.WithLabelValues(r.URL.Path, record.StatusError).Inc()
+	s.metrics.Requests.WithLabelValues(s.endpointLabel(r.URL.Path), record.StatusError).Inc()
 	replyError(w, api, status, msg)
 }
 

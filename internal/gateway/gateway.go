@@ -332,7 +332,7 @@ func (s *Server) deny(w http.ResponseWriter, r *http.Request, c *caller, api dia
 		s.logAppendFailure(err)
 		status, msg = http.StatusServiceUnavailable, errAuditUnavailable
 	}
-	s.metrics.Requests.WithLabelValues(r.URL.Path, recStatus).Inc()
+	s.metrics.Requests.WithLabelValues(s.endpointLabel(r.URL.Path), recStatus).Inc()
 	replyError(w, api, status, msg)
 }
 
@@ -449,6 +449,15 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 		c.id = id
 	}
 	s.deny(w, r, c, api, record.KindRejected, status, record.StatusError, msg)
+}
+
+// endpointLabel bounds the metrics' endpoint label to aitrail's own paths:
+// a label per arbitrary URL would let any caller grow the metrics without end.
+func (s *Server) endpointLabel(p string) string {
+	if s.knownPath(p) {
+		return p
+	}
+	return "other"
 }
 
 func (s *Server) knownPath(p string) bool {
