@@ -11,7 +11,9 @@ import (
 	"os"
 	"strings"
 
+	"github.com/aitrail/aitrail/internal/anchor"
 	"github.com/aitrail/aitrail/internal/config"
+	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/store/postgres"
@@ -73,12 +75,41 @@ type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
 
-// auditLog is an opened log: its store, commitment key and log id.
+// auditLog is an opened log: its store, commitment key, log id and
+// checkpoint keys.
 type auditLog struct {
 	store     store.Store
 	committer *record.Committer
 	logID     string
 	cfg       config.Config
+	skey      string // the log's checkpoint signing key ("" if this machine has none)
+	vkey      string // its verifier key
+}
+
+// checkpointer returns the log's checkpointer, with its anchors.
+func (l *auditLog) checkpointer() (*ledger.Checkpointer, error) {
+	if l.skey == "" {
+		return nil, withHint(fmt.Errorf("no checkpoint signing key in %s", l.cfg.Data),
+			"checkpoints are signed by the gateway that owns the log; run this on its machine")
+	}
+	var anchors []ledger.Anchor
+	for _, f := range l.cfg.AnchorFiles() {
+		anchors = append(anchors, anchor.NewFile(f))
+	}
+	return ledger.NewCheckpointer(l.store, l.logID, l.skey, l.vkey, anchors)
+}
+
+// signCheckpoint signs a checkpoint covering what a CLI command appended.
+func (l *auditLog) signCheckpoint(ctx context.Context) error {
+	cp, err := l.checkpointer()
+	if err != nil {
+		return err
+	}
+	res, err := cp.Sign(ctx)
+	if err != nil {
+		return fmt.Errorf("sign a checkpoint: %w", err)
+	}
+	return errors.Join(res.AnchorErrs...)
 }
 
 func (l *auditLog) Close() error { return l.store.Close() }
@@ -127,7 +158,65 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 		}
 		st = s
 	}
-	return &auditLog{store: st, committer: committer, logID: c.Node, cfg: c}, nil
+	skey, vkey, err := logKeys(c, create)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &auditLog{store: st, committer: committer, logID: c.Node, cfg: c, skey: skey, vkey: vkey}, nil
+}
+
+// logKeys reads the log's checkpoint keys, creating them when asked. The
+// key's name, which is the log's origin in its checkpoints, is
+// "aitrail/NODE/RANDOM", so that two logs never share an origin.
+func logKeys(c config.Config, create bool) (skey, vkey string, err error) {
+	sb, serr := os.ReadFile(c.SigningKeyPath())
+	vb, verr := os.ReadFile(c.VerifierKeyPath())
+	if errors.Is(serr, fs.ErrNotExist) && errors.Is(verr, fs.ErrNotExist) && create {
+		var r [6]byte
+		rand.Read(r[:])
+		skey, vkey, err := ledger.GenerateSigningKey("aitrail/" + c.Node + "/" + hex.EncodeToString(r[:]))
+		if err != nil {
+			return "", "", err
+		}
+		if err := writeSecret(c.SigningKeyPath(), skey+"\n", 0o600); err != nil {
+			return "", "", err
+		}
+		if err := writeSecret(c.VerifierKeyPath(), vkey+"\n", 0o644); err != nil {
+			return "", "", err
+		}
+		return skey, vkey, nil
+	}
+	if verr != nil {
+		if errors.Is(verr, fs.ErrNotExist) {
+			return "", "", nil // a log without checkpoints yet (or not on this machine)
+		}
+		return "", "", fmt.Errorf("read the log's verifier key: %w", verr)
+	}
+	vkey = strings.TrimSpace(string(vb))
+	if serr == nil {
+		skey = strings.TrimSpace(string(sb))
+	} else if !errors.Is(serr, fs.ErrNotExist) {
+		return "", "", fmt.Errorf("read the log's signing key: %w", serr)
+	}
+	return skey, vkey, nil
+}
+
+// writeSecret creates a file that must not exist yet, and syncs it.
+func writeSecret(path, content string, mode os.FileMode) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", path, err)
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return f.Close()
 }
 
 // commitmentKey reads the log's commitment key, creating it when asked. The
@@ -139,19 +228,7 @@ func commitmentKey(path string, create bool) ([]byte, error) {
 	if errors.Is(err, fs.ErrNotExist) && create {
 		key := make([]byte, record.KeySize)
 		rand.Read(key)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create commitment key: %w", err)
-		}
-		if _, err := f.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write commitment key: %w", err)
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("write commitment key: %w", err)
-		}
-		return key, f.Close()
+		return key, writeSecret(path, hex.EncodeToString(key)+"\n", 0o600)
 	}
 	if err != nil {
 		return nil, withHint(fmt.Errorf("cannot read the commitment key: %w", err),

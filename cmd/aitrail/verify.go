@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/aitrail/aitrail/internal/anchor"
 	"github.com/aitrail/aitrail/internal/ledger"
 )
 
@@ -14,6 +17,8 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	load := configFlags(fs, e)
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	var keys stringList
+	fs.Var(&keys, "key", "trust checkpoints signed by this verifier `key` (repeatable); default: the log's own key file and log_keys")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -27,63 +32,84 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return cantRun(err)
 	}
 	defer al.Close()
+	verifiers, err := verifierList(al, keys)
+	if err != nil {
+		return cantRun(err)
+	}
 	logs, err := al.store.Logs(ctx)
 	if err != nil {
 		return cantRun(err)
 	}
 	start := time.Now()
 	type logReport struct {
-		Log      string           `json:"log"`
-		OK       bool             `json:"ok"`
-		Records  int64            `json:"records"`
-		Bodies   int64            `json:"bodies"`
-		Head     string           `json:"head"`
-		Problems []ledger.Problem `json:"problems"`
+		Log         string           `json:"log"`
+		OK          bool             `json:"ok"`
+		Records     int64            `json:"records"`
+		Bodies      int64            `json:"bodies"`
+		Head        string           `json:"head"`
+		Root        string           `json:"root"`
+		Checkpoints int64            `json:"checkpoints"`
+		Anchored    int64            `json:"anchored"`
+		Covered     int64            `json:"covered"`
+		Uncovered   int64            `json:"uncovered"`
+		Problems    []ledger.Problem `json:"problems"`
 	}
 	var reps []logReport
 	ok := true
 	for _, id := range logs {
-		rep, err := ledger.Verify(ctx, al.store, id, al.committer)
+		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: verifiers, StoredTree: true}
+		for _, f := range cfg.AnchorFiles() {
+			notes, err := anchor.NewFile(f).Checkpoints(ctx, id)
+			if err != nil {
+				return cantRun(fmt.Errorf("read anchor: %w", err))
+			}
+			opts.Anchored = append(opts.Anchored, notes...)
+		}
+		rep, err := ledger.Verify(ctx, al.store, id, opts)
 		if err != nil {
 			return cantRun(fmt.Errorf("verify log %q: %w", id, err))
 		}
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
-			Head: rep.Head.String(), Problems: rep.Problems})
+			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
+			Covered: rep.Covered, Uncovered: rep.Records - rep.Covered, Problems: rep.Problems})
 	}
 	if *asJSON {
 		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds()}
-		if ok {
-			var n int64
-			for _, r := range reps {
-				n += r.Records
-			}
-			out["records"] = n
-		} else {
-			for _, r := range reps {
-				if len(r.Problems) > 0 {
-					out["first_bad_seq"] = r.Problems[0].Seq
-					out["first_bad_log"] = r.Log
-					break
-				}
+		var n int64
+		for _, r := range reps {
+			n += r.Records
+			if len(r.Problems) > 0 && out["first_bad_seq"] == nil {
+				out["first_bad_seq"] = r.Problems[0].Seq
+				out["first_bad_log"] = r.Log
 			}
 		}
+		out["records"] = n
 		b, _ := json.MarshalIndent(out, "", "  ")
 		fmt.Fprintln(e.stdout, string(b))
 	} else {
 		for _, r := range reps {
-			if r.OK {
-				fmt.Fprintf(e.stdout, "log %s: intact: %d records, %d bodies checked, head %s\n", r.Log, r.Records, r.Bodies, r.Head)
+			if !r.OK {
+				fmt.Fprintf(e.stdout, "log %s: TAMPERED: first bad record is %d: %s\n", r.Log, r.Problems[0].Seq, r.Problems[0].Cause)
+				const show = 20
+				for i, p := range r.Problems {
+					if i == show {
+						fmt.Fprintf(e.stdout, "  ... and %d more problems (--json lists them all)\n", len(r.Problems)-show)
+						break
+					}
+					fmt.Fprintf(e.stdout, "  record %d: %s\n", p.Seq, p.Cause)
+				}
 				continue
 			}
-			fmt.Fprintf(e.stdout, "log %s: TAMPERED: first bad record is %d: %s\n", r.Log, r.Problems[0].Seq, r.Problems[0].Cause)
-			const show = 20
-			for i, p := range r.Problems {
-				if i == show {
-					fmt.Fprintf(e.stdout, "  ... and %d more problems (--json lists them all)\n", len(r.Problems)-show)
-					break
-				}
-				fmt.Fprintf(e.stdout, "  record %d: %s\n", p.Seq, p.Cause)
+			fmt.Fprintf(e.stdout, "log %s: intact: %d records, %d bodies checked, head %s\n", r.Log, r.Records, r.Bodies, r.Head)
+			switch {
+			case r.Checkpoints == 0:
+				fmt.Fprintf(e.stdout, "  no signed checkpoint checked: the records are consistent, but nothing outside the database vouches for them yet\n")
+			case r.Uncovered == 0:
+				fmt.Fprintf(e.stdout, "  all %d records covered by signed checkpoints (%d checked, %d from anchors)\n", r.Covered, r.Checkpoints, r.Anchored)
+			default:
+				fmt.Fprintf(e.stdout, "  records 0 to %d covered by signed checkpoints (%d checked, %d from anchors); the %d records after are not yet covered\n",
+					r.Covered-1, r.Checkpoints, r.Anchored, r.Uncovered)
 			}
 		}
 		if len(reps) == 0 {
@@ -95,3 +121,32 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
+
+// verifierList returns the keys trusted to sign checkpoints: those given
+// with --key, else the log's own verifier key and the configured log_keys.
+func verifierList(al *auditLog, flagKeys []string) (note.Verifiers, error) {
+	keys := flagKeys
+	if len(keys) == 0 {
+		keys = append(keys, al.cfg.LogKeys...)
+		if al.vkey != "" {
+			keys = append(keys, al.vkey)
+		}
+	}
+	if len(keys) == 0 {
+		return nil, nil
+	}
+	var vs []note.Verifier
+	for _, k := range keys {
+		v, err := note.NewVerifier(k)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("verifier key %q: %w", k, err), "a verifier key looks like NAME+HASH+BASE64; aitrail keys log-key prints the log's")
+		}
+		vs = append(vs, v)
+	}
+	return note.VerifierList(vs...), nil
+}
+
+type stringList []string
+
+func (l *stringList) String() string     { return fmt.Sprint(*l) }
+func (l *stringList) Set(s string) error { *l = append(*l, s); return nil }

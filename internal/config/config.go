@@ -51,6 +51,17 @@ type Config struct {
 	ModelCacheTTL time.Duration `yaml:"model_cache_ttl"`
 	// LogLevel of the operational log on stderr: debug, info, warn, error.
 	LogLevel string `yaml:"log_level"`
+	// Checkpoint says how often the log's Merkle root is signed.
+	Checkpoint Checkpoint `yaml:"checkpoint"`
+	// Anchors are where signed checkpoints are copied outside the database.
+	Anchors Anchors `yaml:"anchors"`
+	// Heartbeat is the interval of heartbeat events, which show that the
+	// gateway was running and recording even without traffic (0: none).
+	Heartbeat time.Duration `yaml:"heartbeat"`
+	// LogKeys are verifier keys of other logs to trust when verifying (the
+	// other gateways sharing a PostgreSQL database). The local log's key is
+	// always trusted.
+	LogKeys []string `yaml:"log_keys"`
 
 	// File is the configuration file loaded, if any (not a setting).
 	File string `yaml:"-"`
@@ -75,6 +86,23 @@ type Timeouts struct {
 	Shutdown time.Duration `yaml:"shutdown"`
 }
 
+// Checkpoint configures signed checkpoints.
+type Checkpoint struct {
+	// Interval is the longest a new record waits to be covered by a signed
+	// checkpoint.
+	Interval time.Duration `yaml:"interval"`
+	// Records signs a checkpoint as soon as this many records are new.
+	Records int64 `yaml:"records"`
+}
+
+// Anchors configures where checkpoints are copied.
+type Anchors struct {
+	// Files are append-only files, best on another volume or machine. The
+	// default is DATA/anchor.jsonl, which guards against edits of the
+	// database only; put one elsewhere too.
+	Files []string `yaml:"files"`
+}
+
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
@@ -95,6 +123,8 @@ func Default() Config {
 		},
 		ModelCacheTTL: time.Minute,
 		LogLevel:      "info",
+		Checkpoint:    Checkpoint{Interval: 10 * time.Second, Records: 1000},
+		Heartbeat:     time.Minute,
 	}
 }
 
@@ -210,6 +240,15 @@ func (c *Config) Validate() error {
 			bad("timeouts.%s: must be positive", name)
 		}
 	}
+	if c.Checkpoint.Interval <= 0 {
+		bad("checkpoint.interval: must be positive")
+	}
+	if c.Checkpoint.Records <= 0 {
+		bad("checkpoint.records: must be positive")
+	}
+	if c.Heartbeat < 0 {
+		bad("heartbeat: must not be negative")
+	}
 	return errors.Join(errs...)
 }
 
@@ -237,6 +276,19 @@ func parsePrefix(s string) (netip.Prefix, error) {
 
 // DBPath returns the SQLite database file.
 func (c *Config) DBPath() string { return filepath.Join(c.Data, "audit.db") }
+
+// SigningKeyPath returns the file of the log's checkpoint signing key, and
+// VerifierKeyPath that of its verifier key.
+func (c *Config) SigningKeyPath() string  { return filepath.Join(c.Data, "log.key") }
+func (c *Config) VerifierKeyPath() string { return filepath.Join(c.Data, "log.pub") }
+
+// AnchorFiles returns the file anchors in force.
+func (c *Config) AnchorFiles() []string {
+	if len(c.Anchors.Files) > 0 {
+		return c.Anchors.Files
+	}
+	return []string{filepath.Join(c.Data, "anchor.jsonl")}
+}
 
 // CommitmentKeyPath returns the file of the log's commitment key.
 func (c *Config) CommitmentKeyPath() string { return filepath.Join(c.Data, "commitment.key") }

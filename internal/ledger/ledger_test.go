@@ -75,7 +75,7 @@ func TestConcurrentAppendsFormOneChain(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	rep, err := ledger.Verify(context.Background(), st, "main", c)
+	rep, err := ledger.Verify(context.Background(), st, "main", ledger.VerifyOptions{Committer: c})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +190,7 @@ func TestBadRecordRefusesOnlyItsOwnCall(t *testing.T) {
 		}
 	}
 	l.Close()
-	rep, err := ledger.Verify(context.Background(), st, "main", c)
+	rep, err := ledger.Verify(context.Background(), st, "main", ledger.VerifyOptions{Committer: c})
 	if err != nil || !rep.OK() || rep.Records != 19 {
 		t.Fatalf("Verify = %+v, %v; want 19 intact records", rep, err)
 	}

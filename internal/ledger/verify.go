@@ -4,17 +4,43 @@ import (
 	"cmp"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
+
 	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/store"
 )
 
 // VerifyStore is what verification reads.
 type VerifyStore interface {
 	Scan(ctx context.Context, logID string, from int64, fn func(*record.Record, record.Hash) error) error
 	ScanBodies(ctx context.Context, logID string, from int64, fn func(seq int64, content []byte) error) error
+	Checkpoints(ctx context.Context, logID string, from int64) ([]store.Checkpoint, error)
+	ReadHashes(ctx context.Context, logID string, indexes []int64) ([]record.Hash, error)
+}
+
+// VerifyOptions say what Verify checks beyond the chain.
+type VerifyOptions struct {
+	// Committer checks bodies against their commitments; nil skips bodies.
+	Committer *record.Committer
+	// Verifiers are the keys whose signatures on checkpoints are trusted
+	// (the log's own verifier key, held apart from the database). With
+	// none, checkpoints are not checked and nothing counts as covered.
+	Verifiers note.Verifiers
+	// Anchored are signed checkpoints kept outside the database (anchors,
+	// witnesses). Each must verify and match the log: a log shorter than
+	// an anchored checkpoint was rolled back or truncated; a different
+	// root means the log was rewritten or forked.
+	Anchored [][]byte
+	// StoredTree also checks the tree hashes stored beside the records,
+	// which inclusion and consistency proofs are made from.
+	StoredTree bool
 }
 
 // A Problem is one way in which the stored log differs from what was sealed.
@@ -31,7 +57,16 @@ type Report struct {
 	Records  int64       // records read
 	Bodies   int64       // bodies checked against their commitments
 	Head     record.Hash // recomputed entry hash of the last record
+	Root     tlog.Hash   // recomputed Merkle root of all records read
 	Problems []Problem   // in order of Seq; empty when the log is intact
+
+	Checkpoints int64 // signed checkpoints checked (stored and anchored)
+	Anchored    int64 // of which kept by anchors outside the database
+	// Covered is the size of the largest valid checkpoint that matches the
+	// log: records below it are proven by a signature; records from
+	// Covered on are intact as far as the chain shows, but not yet covered
+	// by a checkpoint.
+	Covered int64
 }
 
 // OK reports whether no problem was found.
@@ -49,11 +84,14 @@ func (r *Report) OK() bool { return len(r.Problems) == 0 }
 // deleted. After a break it resynchronises on the record read, so every
 // independent problem is reported. An error means verification could not
 // run; problems are in the report.
-func Verify(ctx context.Context, st VerifyStore, logID string, c *record.Committer) (*Report, error) {
+func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOptions) (*Report, error) {
 	v := &verifier{
 		rep:    &Report{LogID: logID},
 		stored: map[record.Hash]int64{},
 		bodies: map[int64]bodyRef{},
+	}
+	if err := v.loadCheckpoints(ctx, st, logID, opts); err != nil {
+		return nil, err
 	}
 	err := st.Scan(ctx, logID, 0, func(r *record.Record, stored record.Hash) error {
 		v.push(r, stored)
@@ -64,8 +102,15 @@ func Verify(ctx context.Context, st VerifyStore, logID string, c *record.Committ
 	}
 	v.push(nil, record.Hash{}) // flush the window
 	v.push(nil, record.Hash{})
-	if c != nil {
-		if err := v.checkBodies(ctx, st, logID, c); err != nil {
+	v.rep.Root = v.tree.root()
+	v.finishCheckpoints()
+	if opts.StoredTree {
+		if err := v.checkStoredTree(ctx, st, logID); err != nil {
+			return nil, err
+		}
+	}
+	if opts.Committer != nil {
+		if err := v.checkBodies(ctx, st, logID, opts.Committer); err != nil {
 			return nil, err
 		}
 	}
@@ -97,6 +142,17 @@ type verifier struct {
 	expect   int64       // the Seq the next record should have
 	chain    record.Hash // what the next record's PrevHash should be
 	lastTime int64
+
+	tree treeBuilder  // the Merkle tree of the records as read
+	cps  []checkpoint // checkpoints to compare, by size
+	next int          // the first of cps not yet reached
+}
+
+// checkpoint is a signed checkpoint to check against the log.
+type checkpoint struct {
+	Checkpoint
+	anchored bool   // from an anchor, not the database
+	where    string // for messages
 }
 
 func (v *verifier) problem(seq int64, format string, args ...any) {
@@ -108,7 +164,10 @@ func (v *verifier) problem(seq int64, format string, args ...any) {
 func (v *verifier) push(r *record.Record, stored record.Hash) {
 	var next *item
 	if r != nil {
-		next = &item{r: r, stored: stored, computed: sha256.Sum256(record.Encode(r))}
+		enc := record.Encode(r)
+		next = &item{r: r, stored: stored, computed: sha256.Sum256(enc)}
+		v.tree.add(tlog.RecordHash(enc))
+		v.reachCheckpoints()
 	}
 	if v.pending != nil {
 		v.judge(v.pending, next)
@@ -230,3 +289,137 @@ func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string
 func sortProblems(ps []Problem) {
 	slices.SortStableFunc(ps, func(a, b Problem) int { return cmp.Compare(a.Seq, b.Seq) })
 }
+
+// treeBuilder computes an RFC 6962 Merkle root incrementally, keeping only
+// the roots of the complete subtrees on the right edge (O(log n) memory).
+type treeBuilder struct {
+	n     int64
+	stack []tlog.Hash
+}
+
+func (t *treeBuilder) add(leaf tlog.Hash) {
+	h := leaf
+	for n := t.n; n&1 == 1; n >>= 1 {
+		h = tlog.NodeHash(t.stack[len(t.stack)-1], h)
+		t.stack = t.stack[:len(t.stack)-1]
+	}
+	t.stack = append(t.stack, h)
+	t.n++
+}
+
+func (t *treeBuilder) root() tlog.Hash {
+	if len(t.stack) == 0 {
+		return tlog.Hash{}
+	}
+	r := t.stack[len(t.stack)-1]
+	for i := len(t.stack) - 2; i >= 0; i-- {
+		r = tlog.NodeHash(t.stack[i], r)
+	}
+	return r
+}
+
+// loadCheckpoints reads the stored and anchored checkpoints, reporting any
+// that does not verify.
+func (v *verifier) loadCheckpoints(ctx context.Context, st VerifyStore, logID string, opts VerifyOptions) error {
+	if opts.Verifiers == nil {
+		return nil
+	}
+	stored, err := st.Checkpoints(ctx, logID, 0)
+	if err != nil {
+		return err
+	}
+	// add checks one signed checkpoint; size is the size it is stored
+	// under, or -1 for anchored ones.
+	add := func(msg []byte, size int64, anchored bool, where string) {
+		c, _, err := OpenCheckpoint(msg, opts.Verifiers)
+		if err != nil {
+			v.problem(max(size-1, 0), "%s does not verify: %v", where, err)
+			return
+		}
+		if size >= 0 && c.Size != size {
+			v.problem(max(size-1, 0), "%s says size %d", where, c.Size)
+			return
+		}
+		v.cps = append(v.cps, checkpoint{Checkpoint: c, anchored: anchored, where: where})
+	}
+	for _, c := range stored {
+		add(c.Note, c.Size, false, fmt.Sprintf("stored checkpoint of size %d", c.Size))
+	}
+	for i, msg := range opts.Anchored {
+		add(msg, -1, true, fmt.Sprintf("anchored checkpoint #%d", i+1))
+	}
+	// Checkpoints of another log (another origin) are not this log's.
+	if len(v.cps) > 0 {
+		origin := v.cps[0].Origin
+		for _, c := range v.cps {
+			if c.Origin != origin {
+				v.problem(c.Size-1, "%s is of log %q, not %q", c.where, c.Origin, origin)
+			}
+		}
+	}
+	slices.SortStableFunc(v.cps, func(a, b checkpoint) int { return cmp.Compare(a.Size, b.Size) })
+	return nil
+}
+
+// reachCheckpoints compares the root of the records read so far with every
+// checkpoint of that size.
+func (v *verifier) reachCheckpoints() {
+	for v.next < len(v.cps) && v.cps[v.next].Size <= v.tree.n {
+		c := v.cps[v.next]
+		v.next++
+		v.rep.Checkpoints++
+		if c.anchored {
+			v.rep.Anchored++
+		}
+		if c.Size == 0 {
+			continue
+		}
+		if c.Size != v.tree.n {
+			continue // unreachable: sizes are visited in order
+		}
+		if root := v.tree.root(); root != c.Root {
+			from := v.rep.Covered
+			v.problem(from, "records %d to %d differ from the %s (root %s, recomputed %s): the log was rewritten or forked",
+				from, c.Size-1, c.where, b64(c.Root), b64(root))
+			continue
+		}
+		if c.Size > v.rep.Covered {
+			v.rep.Covered = c.Size
+		}
+	}
+}
+
+// finishCheckpoints reports checkpoints beyond the end of the log.
+func (v *verifier) finishCheckpoints() {
+	for ; v.next < len(v.cps); v.next++ {
+		c := v.cps[v.next]
+		v.rep.Checkpoints++
+		if c.anchored {
+			v.rep.Anchored++
+		}
+		v.problem(v.tree.n, "the log has %d records but the %s covers %d: the log was truncated or rolled back",
+			v.tree.n, c.where, c.Size)
+	}
+}
+
+// checkStoredTree checks the tree hashes stored for proofs against the
+// recomputed root.
+func (v *verifier) checkStoredTree(ctx context.Context, st VerifyStore, logID string) error {
+	if v.tree.n == 0 {
+		return nil
+	}
+	got, err := tlog.TreeHash(v.tree.n, StoreHashReader(ctx, st, logID))
+	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			v.problem(v.tree.n-1, "stored tree hashes are missing: proofs cannot be made")
+			return nil
+		}
+		return err
+	}
+	if got != v.rep.Root {
+		v.problem(v.tree.n-1, "stored tree hashes do not match the records (root %s, recomputed %s): proofs would be wrong", b64(got), b64(v.rep.Root))
+	}
+	return nil
+}
+
+func b64(h tlog.Hash) string { return base64.StdEncoding.EncodeToString(h[:]) }

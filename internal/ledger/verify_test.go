@@ -175,7 +175,7 @@ func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st, c := buildLog(t)
 			tt.tamper(t, st)
-			rep, err := ledger.Verify(context.Background(), st, "main", c)
+			rep, err := ledger.Verify(context.Background(), st, "main", ledger.VerifyOptions{Committer: c})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -192,7 +192,7 @@ func TestVerifyNamesTheTamperedRecord(t *testing.T) {
 
 func TestVerifyIntact(t *testing.T) {
 	st, c := buildLog(t)
-	rep, err := ledger.Verify(context.Background(), st, "main", c)
+	rep, err := ledger.Verify(context.Background(), st, "main", ledger.VerifyOptions{Committer: c})
 	if err != nil {
 		t.Fatal(err)
 	}

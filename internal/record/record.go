@@ -64,6 +64,7 @@ const (
 	KindGatewayStopped = "gateway.stopped"         // serve stopped cleanly
 	KindInterrupted    = "interaction.interrupted" // a request found without a response after a crash
 	KindLogCreated     = "log.created"             // the first record of every log
+	KindHeartbeat      = "heartbeat"               // serve is running and recording, traffic or not
 )
 
 // Statuses of model calls.

@@ -87,6 +87,14 @@ type Session struct {
 	CreatedAt int64
 }
 
+// A Checkpoint is a signed note stating a log's size and Merkle root
+// (package ledger makes and checks them).
+type Checkpoint struct {
+	Size int64
+	Time int64 // when it was signed, Unix nanoseconds
+	Note []byte
+}
+
 // Store is a durable home for aitrail's logs. Implementations are safe for
 // concurrent use, including by several processes at once.
 type Store interface {
@@ -117,6 +125,12 @@ type Store interface {
 	Unanswered(ctx context.Context, logID string) ([]int64, error)
 	// Logs returns the ids of the logs held.
 	Logs(ctx context.Context) ([]string, error)
+
+	// AddCheckpoint stores a signed checkpoint of a log. A second
+	// checkpoint of the same size is an error.
+	AddCheckpoint(ctx context.Context, logID string, c Checkpoint) error
+	// Checkpoints returns a log's checkpoints with Size >= from, by size.
+	Checkpoints(ctx context.Context, logID string, from int64) ([]Checkpoint, error)
 
 	// CreateKey stores a new key.
 	CreateKey(ctx context.Context, k Key) error

@@ -79,6 +79,8 @@ var schema = []string{
   role TEXT NOT NULL, created_ns BIGINT NOT NULL, created_by TEXT NOT NULL, revoked_ns BIGINT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL,
   created_ns BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS checkpoints (log_id TEXT NOT NULL, size BIGINT NOT NULL, time_ns BIGINT NOT NULL,
+  note BYTEA NOT NULL, PRIMARY KEY (log_id, size))`,
 }
 
 // lockLog serialises the writers of one log; sqlstore has inserted the row

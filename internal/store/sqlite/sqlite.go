@@ -49,6 +49,8 @@ var schema = []string{
   role TEXT NOT NULL, created_ns INTEGER NOT NULL, created_by TEXT NOT NULL, revoked_ns INTEGER NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL,
   created_ns INTEGER NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS checkpoints (log_id TEXT NOT NULL, size INTEGER NOT NULL, time_ns INTEGER NOT NULL,
+  note BLOB NOT NULL, PRIMARY KEY (log_id, size)) WITHOUT ROWID`,
 }
 
 // Open opens (creating if needed) the SQLite database at path.

@@ -612,3 +612,31 @@ func (s *Store) ScanBodies(ctx context.Context, logID string, from int64, fn fun
 		}
 	}
 }
+
+// AddCheckpoint implements store.Store.
+func (s *Store) AddCheckpoint(ctx context.Context, logID string, c store.Checkpoint) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO checkpoints (log_id, size, time_ns, note) VALUES ($1, $2, $3, $4)`,
+		logID, c.Size, c.Time, c.Note)
+	if err != nil {
+		return fmt.Errorf("store checkpoint %d of log %q: %w", c.Size, logID, err)
+	}
+	return nil
+}
+
+// Checkpoints implements store.Store.
+func (s *Store) Checkpoints(ctx context.Context, logID string, from int64) ([]store.Checkpoint, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT size, time_ns, note FROM checkpoints WHERE log_id = $1 AND size >= $2 ORDER BY size`, logID, from)
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoints of log %q: %w", logID, err)
+	}
+	defer rows.Close()
+	var out []store.Checkpoint
+	for rows.Next() {
+		var c store.Checkpoint
+		if err := rows.Scan(&c.Size, &c.Time, &c.Note); err != nil {
+			return nil, fmt.Errorf("read checkpoints of log %q: %w", logID, err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}

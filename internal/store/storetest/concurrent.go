@@ -142,7 +142,7 @@ func appendConcurrently(t *testing.T, l *ledger.Ledger, c *record.Committer, gor
 // and, if c is not nil, that their bodies match their commitments.
 func checkLog(t *testing.T, st store.Store, logID string, n int, c *record.Committer) {
 	t.Helper()
-	rep, err := ledger.Verify(t.Context(), st, logID, c)
+	rep, err := ledger.Verify(t.Context(), st, logID, ledger.VerifyOptions{Committer: c})
 	if err != nil {
 		t.Fatalf("Verify(%q): %v", logID, err)
 	}

@@ -61,6 +61,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() (store.Store, error
 		{"Logs", testLogs},
 		{"Keys", testKeys},
 		{"Sessions", testSessions},
+		{"Checkpoints", testCheckpoints},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"ConcurrentLedger", testConcurrentLedger},
 		{"TwoHandles", testTwoHandles},
@@ -1007,4 +1008,32 @@ func testSessions(t *testing.T, open func() store.Store) {
 	}
 	_, err := st.Session(ctx, "nope")
 	wantNotFound(t, "Session of an unknown id", err)
+}
+
+func testCheckpoints(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	st := open()
+	if cps, err := st.Checkpoints(ctx, "a", 0); err != nil || len(cps) != 0 {
+		t.Fatalf("Checkpoints of an empty log = %v, %v; want none", cps, err)
+	}
+	want := []store.Checkpoint{{Size: 1, Time: 10, Note: []byte("one\n")}, {Size: 5, Time: 20, Note: []byte("five\n")}, {Size: 9, Time: 30, Note: []byte("nine\n")}}
+	for _, c := range []store.Checkpoint{want[1], want[0], want[2]} {
+		if err := st.AddCheckpoint(ctx, "a", c); err != nil {
+			t.Fatalf("AddCheckpoint(%d): %v", c.Size, err)
+		}
+	}
+	if err := st.AddCheckpoint(ctx, "b", store.Checkpoint{Size: 5, Time: 1, Note: []byte("other log")}); err != nil {
+		t.Fatalf("AddCheckpoint to another log: %v", err)
+	}
+	if err := st.AddCheckpoint(ctx, "a", store.Checkpoint{Size: 5, Time: 99, Note: []byte("again")}); err == nil {
+		t.Error("a second checkpoint of the same size was accepted")
+	}
+	got, err := st.Checkpoints(ctx, "a", 0)
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("Checkpoints(a, 0) = %+v, %v; want %+v", got, err, want)
+	}
+	got, err = st.Checkpoints(ctx, "a", 5)
+	if err != nil || !reflect.DeepEqual(got, want[1:]) {
+		t.Errorf("Checkpoints(a, 5) = %+v, %v; want %+v", got, err, want[1:])
+	}
 }
