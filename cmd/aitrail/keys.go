@@ -16,7 +16,7 @@ import (
 
 func runKeys(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
-		return usageError("keys needs a subcommand: create, list or revoke")
+		return usageError("keys needs a subcommand: create, list, revoke or log-key")
 	}
 	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
@@ -37,6 +37,17 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 	// recorded as such.
 	operator := identity.Identity{Actor: "cli:" + currentUser(), Role: identity.RoleAdmin}
 	switch sub {
+	case "log-key":
+		al, err := openLog(ctx, cfg, false)
+		if err != nil {
+			return err
+		}
+		defer al.Close()
+		if al.vkey == "" {
+			return withHint(fmt.Errorf("no log verifier key in %s", cfg.Data), "the key is made when 'aitrail serve' first starts")
+		}
+		fmt.Fprintln(e.stdout, al.vkey)
+		return nil
 	case "create":
 		if actor == "" {
 			return usageError("keys create needs --actor ID")
@@ -54,6 +65,10 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		text, err := createKey(ctx, al, led, actor, role, operator)
 		if err != nil {
 			return err
+		}
+		led.Close()
+		if err := al.signCheckpoint(ctx); err != nil {
+			fmt.Fprintf(e.stderr, "aitrail: warning: the key is recorded, but no checkpoint was signed: %v\n", err)
 		}
 		fmt.Fprintf(e.stderr, "aitrail: created a %s key for %s (shown only now):\n", role, actor)
 		fmt.Fprintln(e.stdout, text)
@@ -111,10 +126,14 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		if err := al.store.RevokeKey(ctx, id, time.Now().UnixNano()); err != nil {
 			return err
 		}
+		led.Close()
+		if err := al.signCheckpoint(ctx); err != nil {
+			fmt.Fprintf(e.stderr, "aitrail: warning: the revocation is recorded, but no checkpoint was signed: %v\n", err)
+		}
 		fmt.Fprintf(e.stdout, "revoked key %s (%s, %s)\n", k.ID, k.Actor, k.Role)
 		return nil
 	}
-	return usageError("unknown keys subcommand %q: use create, list or revoke", sub)
+	return usageError("unknown keys subcommand %q: use create, list, revoke or log-key", sub)
 }
 
 // createKey makes a key, records its creation, and returns its text.

@@ -22,9 +22,11 @@ const usage = `aitrail: an audit gateway for self-hosted language models
 Usage:
   aitrail serve    [--config FILE] [--listen ADDR] [--upstream URL] [--data DIR]
   aitrail demo     run the gateway in front of a built-in stand-in model and show what it records
-  aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID
+  aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID | log-key
   aitrail query    [--actor A] [--session S] [--model M] [--status S] [--since T] [--until T] [--on DATE] [--json]
   aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run)
+  aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
+  aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
   aitrail version
 
@@ -76,12 +78,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	e := &env{stdout: stdout, stderr: stderr, lookupEnv: os.LookupEnv}
 	cmds := map[string]func(context.Context, *env, []string) error{
-		"serve":   runServe,
-		"demo":    runDemo,
-		"keys":    runKeys,
-		"query":   runQuery,
-		"verify":  runVerify,
-		"standin": runStandin,
+		"serve":        runServe,
+		"demo":         runDemo,
+		"keys":         runKeys,
+		"query":        runQuery,
+		"verify":       runVerify,
+		"standin":      runStandin,
+		"prove":        runProve,
+		"verify-proof": runVerifyProof,
 	}
 	name := args[0]
 	switch name {

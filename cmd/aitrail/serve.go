@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -62,7 +63,12 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	defer al.Close()
 
 	m := metrics.New()
-	led := ledger.New(al.store, al.logID, ledger.Options{Observer: m})
+	cp, err := al.checkpointer()
+	if err != nil {
+		return err
+	}
+	observer := &ledgerObserver{Metrics: m, every: cfg.Checkpoint.Records, trigger: make(chan struct{}, 1)}
+	led := ledger.New(al.store, al.logID, ledger.Options{Observer: observer})
 	defer led.Close()
 	system := identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin}
 
@@ -102,6 +108,16 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	// Checkpoints and heartbeats run until the calls in flight are done.
+	bg, stopBG := context.WithCancel(context.Background())
+	var bgDone sync.WaitGroup
+	bgDone.Add(2)
+	go func() {
+		defer bgDone.Done()
+		signCheckpoints(bg, cp, observer.trigger, cfg.Checkpoint.Interval, m, logger)
+	}()
+	go func() { defer bgDone.Done(); heartbeats(bg, led, cfg.Heartbeat, logger) }()
+	defer func() { stopBG(); bgDone.Wait() }()
 	addr := ln.Addr().String()
 	logger.Info("aitrail serving", "listen", "http://"+addr, "upstream", cfg.Upstream,
 		"database", cfg.Redacted().Database, "data", cfg.Data, "node", al.logID)
@@ -128,7 +144,11 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	if err := led.Append(context.Background(), &ledger.Entry{Record: stop}); err != nil {
 		logger.Error("cannot record the shutdown", "err", err)
 	}
+	stopBG()
+	bgDone.Wait()
 	led.Close()
+	// The last checkpoint covers everything, the shutdown included.
+	signOnce(context.Background(), cp, m, logger)
 	logger.Info("aitrail stopped")
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"slices"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -36,10 +37,32 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return cantRun(err)
 	}
+	// Every log the database, the anchors or this machine's keys know of:
+	// a log wiped from the database is still expected.
 	logs, err := al.store.Logs(ctx)
 	if err != nil {
 		return cantRun(err)
 	}
+	expected := map[string]string{} // log id -> why it must exist
+	if al.vkey != "" {
+		expected[al.logID] = "this gateway's signing key is in " + cfg.Data
+	}
+	for _, f := range cfg.AnchorFiles() {
+		ids, err := anchor.NewFile(f).Logs(ctx)
+		if err != nil {
+			return cantRun(fmt.Errorf("read anchor: %w", err))
+		}
+		for _, id := range ids {
+			expected[id] = "the anchor " + f + " holds its checkpoints"
+		}
+	}
+	for _, id := range logs {
+		delete(expected, id)
+	}
+	for id := range expected {
+		logs = append(logs, id)
+	}
+	slices.Sort(logs)
 	start := time.Now()
 	type logReport struct {
 		Log         string           `json:"log"`
@@ -68,6 +91,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		rep, err := ledger.Verify(ctx, al.store, id, opts)
 		if err != nil {
 			return cantRun(fmt.Errorf("verify log %q: %w", id, err))
+		}
+		if why, ok := expected[id]; ok && rep.Records == 0 {
+			rep.Problems = append([]ledger.Problem{{Seq: 0, Cause: "the log is missing from the database, but " + why + ": deleted or replaced"}}, rep.Problems...)
 		}
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,

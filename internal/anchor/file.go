@@ -74,6 +74,37 @@ func (f *File) Add(_ context.Context, logID string, signed []byte, c ledger.Chec
 // Checkpoints implements ledger.Anchor. A missing file holds none; a line
 // that is not an entry is an error (the file was tampered with).
 func (f *File) Checkpoints(_ context.Context, logID string) ([][]byte, error) {
+	entries, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for _, e := range entries {
+		if e.Log == logID {
+			out = append(out, []byte(e.Note))
+		}
+	}
+	return out, nil
+}
+
+// Logs returns the ids of the logs the file holds checkpoints of.
+func (f *File) Logs(context.Context) ([]string, error) {
+	entries, err := f.read()
+	if err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, e := range entries {
+		if !seen[e.Log] {
+			seen[e.Log] = true
+			out = append(out, e.Log)
+		}
+	}
+	return out, nil
+}
+
+func (f *File) read() ([]fileEntry, error) {
 	b, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -81,7 +112,7 @@ func (f *File) Checkpoints(_ context.Context, logID string) ([][]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out [][]byte
+	var out []fileEntry
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -93,9 +124,7 @@ func (f *File) Checkpoints(_ context.Context, logID string) ([][]byte, error) {
 		if err := json.Unmarshal(line, &e); err != nil {
 			return nil, fmt.Errorf("%s line %d: not a checkpoint entry: %w", f.path, n, err)
 		}
-		if e.Log == logID {
-			out = append(out, []byte(e.Note))
-		}
+		out = append(out, e)
 	}
 	return out, sc.Err()
 }

@@ -23,6 +23,11 @@ type Metrics struct {
 	UpstreamErrors *prometheus.CounterVec   // upstream failures by kind
 	InFlight       prometheus.Gauge         // calls being served
 	Latency        *prometheus.HistogramVec // whole-call latency by endpoint
+
+	Checkpoints        prometheus.Counter // checkpoints signed
+	CheckpointFailures prometheus.Counter // checkpoints that could not be signed
+	AnchorFailures     prometheus.Counter // checkpoints an anchor did not take
+	CheckpointSize     prometheus.Gauge   // size of the latest signed checkpoint
 }
 
 // New returns registered collectors, including the Go runtime's.
@@ -59,8 +64,20 @@ func New() *Metrics {
 			Name: "aitrail_call_seconds", Help: "Whole-call duration as seen by the gateway, by endpoint.",
 			Buckets: prometheus.ExponentialBuckets(0.0005, 2, 18),
 		}, []string{"endpoint"}),
+		Checkpoints: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aitrail_checkpoints_total", Help: "Signed checkpoints of the log.",
+		}),
+		CheckpointFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aitrail_checkpoint_failures_total", Help: "Checkpoints that could not be signed (an inconsistent log is refused).",
+		}),
+		AnchorFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aitrail_anchor_failures_total", Help: "Checkpoints an anchor did not take.",
+		}),
+		CheckpointSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "aitrail_checkpoint_size", Help: "Records covered by the latest signed checkpoint.",
+		}),
 	}
-	m.reg.MustRegister(m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
+	m.reg.MustRegister(m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
 		m.QueueDepth, m.UpstreamErrors, m.InFlight, m.Latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

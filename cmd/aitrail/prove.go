@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aitrail/aitrail/internal/ledger"
+	"github.com/aitrail/aitrail/internal/store"
+)
+
+// runProve writes a self-contained proof that one record is in the log.
+func runProve(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("prove", flag.ContinueOnError)
+	load := configFlags(fs, e)
+	out := fs.String("o", "", "write the proof to this `file` (default: standard output)")
+	logID := fs.String("log", "", "the `log` of the record (default: this gateway's node)")
+	if err := parseFlags(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("prove needs one record number: aitrail prove SEQ [-o proof.json]")
+	}
+	seq, err := strconv.ParseInt(fs.Arg(0), 10, 64)
+	if err != nil || seq < 0 {
+		return usageError("prove: %q is not a record number", fs.Arg(0))
+	}
+	cfg, err := load()
+	if err != nil {
+		return err
+	}
+	al, err := openLog(ctx, cfg, false)
+	if err != nil {
+		return err
+	}
+	defer al.Close()
+	if *logID == "" {
+		*logID = al.logID
+	}
+	if al.vkey == "" {
+		return withHint(errors.New("no log verifier key"), "proofs need the log's checkpoints; run this where the gateway's data directory is")
+	}
+	recs, err := al.store.Search(ctx, store.Filter{LogID: *logID, Seqs: []int64{seq}})
+	if err != nil {
+		return err
+	}
+	if len(recs) == 0 {
+		return withHint(fmt.Errorf("log %q has no record %d", *logID, seq), "aitrail query shows the records' numbers")
+	}
+	cps, err := al.store.Checkpoints(ctx, *logID, seq+1)
+	if err != nil {
+		return err
+	}
+	if len(cps) == 0 && al.skey != "" && *logID == al.logID {
+		// Not covered yet: sign a checkpoint now rather than wait.
+		if err := al.signCheckpoint(ctx); err != nil {
+			return err
+		}
+		cps, err = al.store.Checkpoints(ctx, *logID, seq+1)
+		if err != nil {
+			return err
+		}
+	}
+	if len(cps) == 0 {
+		return withHint(fmt.Errorf("record %d is not yet covered by a signed checkpoint", seq),
+			"the gateway signs one at least every checkpoint.interval; try again then")
+	}
+	latest := cps[len(cps)-1]
+	p, err := ledger.MakeProof(ctx, al.store, recs[0], latest.Note, al.vkey)
+	if err != nil {
+		return err
+	}
+	b, _ := json.MarshalIndent(p, "", "  ")
+	b = append(b, '\n')
+	if *out == "" {
+		_, err := e.stdout.Write(b)
+		return err
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stderr, "wrote the proof of record %d (in the signed tree of size %d) to %s\n", seq, p.TreeSize, *out)
+	return nil
+}
+
+// runVerifyProof checks a proof bundle offline.
+func runVerifyProof(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("verify-proof", flag.ContinueOnError)
+	key := fs.String("key", "", "the log's verifier `key`, as you know it independently (default: trust the bundle's)")
+	if err := parseFlags(fs, reorder(args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return usageError("verify-proof needs one file: aitrail verify-proof proof.json [--key VKEY]")
+	}
+	b, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	p, err := ledger.ParseProof(b)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	r, err := p.Check(*key)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}
+	}
+	fmt.Fprintf(e.stdout, "proof holds: record %d of log %q is in the signed tree of size %d\n", r.Seq, r.LogID, p.TreeSize)
+	fmt.Fprintf(e.stdout, "  %s  %s  actor %s (%s)  %s  model %s  status %s\n",
+		r.TimeUTC().Format(time.RFC3339Nano), r.Kind, r.Actor, r.Role, r.Endpoint, r.Model, r.Status)
+	if !r.RawHash.IsZero() {
+		fmt.Fprintf(e.stdout, "  raw_hash %s (%d bytes)\n", r.RawHash, r.RawLen)
+	}
+	if *key == "" {
+		fmt.Fprintf(e.stdout, "  signed by the key in the bundle: %s\n  (compare it with the log's key, or pass --key)\n", p.VerifierKey)
+	}
+	return nil
+}
+
+// reorder moves flags before positional arguments, so that both
+// "prove 12 -o f" and "prove -o f 12" work.
+func reorder(args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if len(a) > 1 && a[0] == '-' {
+			flags = append(flags, a)
+			if !containsEq(a) && i+1 < len(args) && !isBoolFlag(a) {
+				flags = append(flags, args[i+1])
+				i++
+			}
+			continue
+		}
+		pos = append(pos, a)
+	}
+	return append(flags, pos...)
+}
+
+func containsEq(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '=' {
+			return true
+		}
+	}
+	return false
+}
+
+func isBoolFlag(s string) bool { return s == "-json" || s == "--json" || s == "-h" || s == "--help" }
