@@ -75,7 +75,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Anchored    int64            `json:"anchored"`
 		Covered     int64            `json:"covered"`
 		Uncovered   int64            `json:"uncovered"`
+		Erased      int64            `json:"erased"`
 		Problems    []ledger.Problem `json:"problems"`
+		Warnings    []ledger.Problem `json:"warnings"`
 	}
 	var reps []logReport
 	ok := true
@@ -98,7 +100,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
 			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
-			Covered: rep.Covered, Uncovered: rep.Records - rep.Covered, Problems: rep.Problems})
+			Covered: rep.Covered, Uncovered: rep.Records - rep.Covered, Erased: rep.Erased, Problems: rep.Problems, Warnings: rep.Warnings})
 	}
 	if *asJSON {
 		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds()}
@@ -128,6 +130,12 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 				continue
 			}
 			fmt.Fprintf(e.stdout, "log %s: intact: %d records, %d bodies checked, head %s\n", r.Log, r.Records, r.Bodies, r.Head)
+			if r.Erased > 0 {
+				fmt.Fprintf(e.stdout, "  %d bodies erased per policy (each named by a body.erased event)\n", r.Erased)
+			}
+			for _, w := range r.Warnings {
+				fmt.Fprintf(e.stdout, "  warning: record %d: %s\n", w.Seq, w.Cause)
+			}
 			switch {
 			case r.Checkpoints == 0:
 				fmt.Fprintf(e.stdout, "  no signed checkpoint checked: the records are consistent, but nothing outside the database vouches for them yet\n")

@@ -309,3 +309,25 @@ func (b *batchHashes) ReadHashes(indexes []int64) ([]tlog.Hash, error) {
 	}
 	return out, nil
 }
+
+// BodyDeleter deletes stored bodies.
+type BodyDeleter interface {
+	DeleteBodies(ctx context.Context, logID string, seqs []int64) (int64, error)
+}
+
+// Erase erases the bodies of the records seqs under a policy: it first
+// appends a body.erased event naming them (the evidence of the deletion,
+// durable before anything is deleted), then deletes them. by is the event's
+// record with Actor and Role set (the rest is filled in).
+func Erase(ctx context.Context, l *Ledger, st BodyDeleter, seqs []int64, e record.Erasure, actor, role string) (int64, error) {
+	if len(seqs) == 0 {
+		return 0, nil
+	}
+	e.Seqs = seqs
+	ev := record.NewEvent(record.KindErased, e)
+	ev.Actor, ev.Role = actor, role
+	if err := l.Append(ctx, &Entry{Record: ev}); err != nil {
+		return 0, fmt.Errorf("record the erasure: %w", err)
+	}
+	return st.DeleteBodies(ctx, l.LogID(), seqs)
+}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -60,6 +61,9 @@ type Report struct {
 	Root     tlog.Hash   // recomputed Merkle root of all records read
 	Problems []Problem   // in order of Seq; empty when the log is intact
 
+	Erased   int64     // bodies absent because a body.erased event erased them
+	Warnings []Problem // oddities that are not tampering
+
 	Checkpoints int64 // signed checkpoints checked (stored and anchored)
 	Anchored    int64 // of which kept by anchors outside the database
 	// Covered is the size of the largest valid checkpoint that matches the
@@ -89,6 +93,7 @@ func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOption
 		rep:    &Report{LogID: logID},
 		stored: map[record.Hash]int64{},
 		bodies: map[int64]bodyRef{},
+		erased: map[int64]int64{},
 	}
 	if err := v.loadCheckpoints(ctx, st, logID, opts); err != nil {
 		return nil, err
@@ -133,6 +138,7 @@ type verifier struct {
 	rep    *Report
 	stored map[record.Hash]int64 // stored entry hashes seen, to explain links to elsewhere
 	bodies map[int64]bodyRef
+	erased map[int64]int64 // record -> the body.erased event that erased its body
 
 	// A window of three records: a link is judged when the record after
 	// its successor is known.
@@ -220,6 +226,9 @@ func (v *verifier) judge(it, next *item) {
 	if !r.BodyHash.IsZero() {
 		v.bodies[r.Seq] = bodyRef{nonce: r.Nonce, hash: r.BodyHash}
 	}
+	if r.Kind == record.KindErased {
+		v.noteErasure(r)
+	}
 	v.stored[it.stored] = r.Seq
 	// Resynchronise on this record, so that later records are judged on
 	// their own.
@@ -279,11 +288,41 @@ func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string
 		return err
 	}
 	for seq := range v.bodies {
-		if !seen[seq] {
+		ev, erased := v.erased[seq]
+		switch {
+		case !seen[seq] && erased:
+			v.rep.Erased++
+		case !seen[seq]:
 			v.problem(seq, "body missing: deleted with no erasure event")
+		case erased:
+			v.rep.Warnings = append(v.rep.Warnings, Problem{Seq: seq,
+				Cause: fmt.Sprintf("body still stored although event %d erased it (an interrupted purge?)", ev)})
 		}
 	}
+	sortProblems(v.rep.Warnings)
 	return nil
+}
+
+// noteErasure reads a body.erased event. An event that names records it
+// cannot have erased (itself, later records, records without a body) is a
+// problem: the evidence of a deletion must be exact.
+func (v *verifier) noteErasure(r *record.Record) {
+	var e record.Erasure
+	if err := json.Unmarshal(r.Detail, &e); err != nil || len(e.Seqs) == 0 {
+		v.problem(r.Seq, "erasure event without a readable list of records")
+		return
+	}
+	for _, seq := range e.Seqs {
+		_, hasBody := v.bodies[seq]
+		switch {
+		case seq >= r.Seq || seq < 0:
+			v.problem(r.Seq, "erasure event names record %d, which does not precede it", seq)
+		case !hasBody:
+			v.problem(r.Seq, "erasure event names record %d, which never had a body", seq)
+		default:
+			v.erased[seq] = r.Seq
+		}
+	}
 }
 
 func sortProblems(ps []Problem) {

@@ -203,3 +203,64 @@ func TestVerifyIntact(t *testing.T) {
 		t.Errorf("Head = %v, want %v", rep.Head, want)
 	}
 }
+
+func TestErasure(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		do       func(t *testing.T, st *sqlite.Store, l *ledger.Ledger)
+		wantSeq  int64 // -1: intact
+		cause    string
+		erased   int64
+		warnings int
+	}{
+		{"erased per policy", func(t *testing.T, st *sqlite.Store, l *ledger.Ledger) {
+			n, err := ledger.Erase(ctx, l, st, []int64{2, 3, 4}, record.Erasure{Policy: "redacted bodies: 365 days"}, "aitrail", "admin")
+			if err != nil || n != 3 {
+				t.Fatalf("Erase = %d, %v", n, err)
+			}
+		}, -1, "", 3, 0},
+		{"erasure event naming the wrong record", func(t *testing.T, st *sqlite.Store, l *ledger.Ledger) {
+			ev := record.NewEvent(record.KindErased, record.Erasure{Seqs: []int64{3}, Policy: "p"})
+			if err := l.Append(ctx, &ledger.Entry{Record: ev}); err != nil {
+				t.Fatal(err)
+			}
+			exec(t, st.DB(), `DELETE FROM bodies WHERE seq = 2`)
+		}, 2, "body missing", 0, 1},
+		{"erasure event naming a later record", func(t *testing.T, st *sqlite.Store, l *ledger.Ledger) {
+			ev := record.NewEvent(record.KindErased, record.Erasure{Seqs: []int64{99}, Policy: "p"})
+			if err := l.Append(ctx, &ledger.Entry{Record: ev}); err != nil {
+				t.Fatal(err)
+			}
+		}, logSize, "does not precede it", 0, 0},
+		{"erasure event naming a record without body", func(t *testing.T, st *sqlite.Store, l *ledger.Ledger) {
+			ev := record.NewEvent(record.KindErased, record.Erasure{Seqs: []int64{logSize}, Policy: "p"})
+			l.Append(ctx, &ledger.Entry{Record: record.NewEvent(record.KindHeartbeat, nil)})
+			if err := l.Append(ctx, &ledger.Entry{Record: ev}); err != nil {
+				t.Fatal(err)
+			}
+		}, logSize + 1, "never had a body", 0, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, c := buildLog(t)
+			l := ledger.New(st, "main", ledger.Options{})
+			tt.do(t, st, l)
+			l.Close()
+			rep, err := ledger.Verify(ctx, st, "main", ledger.VerifyOptions{Committer: c, StoredTree: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantSeq < 0 {
+				if !rep.OK() {
+					t.Fatalf("Verify found %v, want intact", rep.Problems)
+				}
+			} else if rep.OK() || rep.Problems[0].Seq != tt.wantSeq || !strings.Contains(rep.Problems[0].Cause, tt.cause) {
+				t.Fatalf("Verify problems = %v, want record %d: ...%s...", rep.Problems, tt.wantSeq, tt.cause)
+			}
+			if rep.Erased != tt.erased || len(rep.Warnings) != tt.warnings {
+				t.Errorf("Erased = %d, warnings %v; want %d and %d", rep.Erased, rep.Warnings, tt.erased, tt.warnings)
+			}
+		})
+	}
+}

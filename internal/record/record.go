@@ -65,6 +65,7 @@ const (
 	KindInterrupted    = "interaction.interrupted" // a request found without a response after a crash
 	KindLogCreated     = "log.created"             // the first record of every log
 	KindHeartbeat      = "heartbeat"               // serve is running and recording, traffic or not
+	KindErased         = "body.erased"             // bodies erased under a policy (Detail: Erasure)
 )
 
 // Statuses of model calls.
@@ -410,4 +411,14 @@ func CleanString(s string) string {
 		}
 	}
 	return s
+}
+
+// Erasure is the Detail of a body.erased event: the records whose bodies
+// were erased, and why. The sealed parts of those records stay, so the
+// chain and the tree still verify; verification reports their bodies as
+// erased per policy.
+type Erasure struct {
+	Seqs   []int64 `json:"seqs"`
+	Policy string  `json:"policy"`
+	Reason string  `json:"reason,omitempty"`
 }

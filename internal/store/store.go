@@ -115,6 +115,9 @@ type Store interface {
 	// ScanBodies calls fn for the stored bodies of a log with Seq >= from,
 	// in order of Seq. It stops at fn's first error.
 	ScanBodies(ctx context.Context, logID string, from int64, fn func(seq int64, content []byte) error) error
+	// DeleteBodies deletes the bodies of the given records of a log and
+	// returns how many there were.
+	DeleteBodies(ctx context.Context, logID string, seqs []int64) (int64, error)
 	// Body returns the body of record seq, or ErrNotFound.
 	Body(ctx context.Context, logID string, seq int64) ([]byte, error)
 	// ReadHashes returns stored tree hashes of a log.

@@ -640,3 +640,25 @@ func (s *Store) Checkpoints(ctx context.Context, logID string, from int64) ([]st
 	}
 	return out, rows.Err()
 }
+
+// DeleteBodies implements store.Store.
+func (s *Store) DeleteBodies(ctx context.Context, logID string, seqs []int64) (int64, error) {
+	var n int64
+	for len(seqs) > 0 {
+		chunk := seqs[:min(len(seqs), 500)]
+		seqs = seqs[len(chunk):]
+		args := []any{logID}
+		ps := make([]string, len(chunk))
+		for i, seq := range chunk {
+			args = append(args, seq)
+			ps[i] = fmt.Sprintf("$%d", i+2)
+		}
+		res, err := s.db.ExecContext(ctx, `DELETE FROM bodies WHERE log_id = $1 AND seq IN (`+strings.Join(ps, ",")+`)`, args...)
+		if err != nil {
+			return n, fmt.Errorf("delete bodies of log %q: %w", logID, err)
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
+}

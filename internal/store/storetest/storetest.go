@@ -62,6 +62,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() (store.Store, error
 		{"Keys", testKeys},
 		{"Sessions", testSessions},
 		{"Checkpoints", testCheckpoints},
+		{"DeleteBodies", testDeleteBodies},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"ConcurrentLedger", testConcurrentLedger},
 		{"TwoHandles", testTwoHandles},
@@ -1035,5 +1036,33 @@ func testCheckpoints(t *testing.T, open func() store.Store) {
 	got, err = st.Checkpoints(ctx, "a", 5)
 	if err != nil || !reflect.DeepEqual(got, want[1:]) {
 		t.Errorf("Checkpoints(a, 5) = %+v, %v; want %+v", got, err, want[1:])
+	}
+}
+
+func testDeleteBodies(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	st := open()
+	recs := chain("a", store.Head{Seq: -1}, 5)
+	b := &store.Batch{Records: recs}
+	for _, r := range recs {
+		b.Bodies = append(b.Bodies, store.Body{Seq: r.Seq, Content: []byte{byte(r.Seq)}})
+	}
+	appendBatch(t, st, "a", b)
+	appendBatch(t, st, "b", &store.Batch{Records: chain("b", store.Head{Seq: -1}, 2), Bodies: []store.Body{{Seq: 1, Content: []byte("b")}}})
+	n, err := st.DeleteBodies(ctx, "a", []int64{1, 3, 7})
+	if err != nil || n != 2 {
+		t.Fatalf("DeleteBodies(a, 1 3 7) = %d, %v; want 2", n, err)
+	}
+	for seq := int64(0); seq < 5; seq++ {
+		_, err := st.Body(ctx, "a", seq)
+		if gone := errors.Is(err, store.ErrNotFound); gone != (seq == 1 || seq == 3) {
+			t.Errorf("Body(a, %d) after deleting 1 and 3: %v", seq, err)
+		}
+	}
+	if _, err := st.Body(ctx, "b", 1); err != nil {
+		t.Errorf("DeleteBodies of log a deleted a body of log b: %v", err)
+	}
+	if n, err := st.DeleteBodies(ctx, "a", nil); err != nil || n != 0 {
+		t.Errorf("DeleteBodies(nothing) = %d, %v", n, err)
 	}
 }
