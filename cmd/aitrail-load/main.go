@@ -19,7 +19,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -82,6 +81,7 @@ func run() error {
 	flag.IntVar(&o.conc, "c", 32, "concurrency of the throughput phase")
 	flag.DurationVar(&o.concFor, "c-for", 10*time.Second, "duration of the throughput phase")
 	flag.IntVar(&o.streams, "streams", 500, "concurrent streams for the memory measurement")
+	verifyN := flag.Int("verify", 0, "instead: build a log of `N` records and time aitrail verify on it")
 	flag.Parse()
 	if o.quick {
 		o.seq, o.rateFor, o.concFor, o.streams = 300, 2*time.Second, 2*time.Second, 100
@@ -99,6 +99,9 @@ func run() error {
 		if err := cmd.Run(); err != nil {
 			return fmt.Errorf("build aitrail: %w", err)
 		}
+	}
+	if *verifyN > 0 {
+		return measureVerify(o.bin, *verifyN)
 	}
 	var procs []*exec.Cmd
 	defer func() {
@@ -464,5 +467,3 @@ type bufPool struct{}
 
 func (bufPool) Get() []byte  { return pool.Get().([]byte) }
 func (bufPool) Put(b []byte) { pool.Put(b) } //nolint:staticcheck // a slice is fine here
-
-var _ = bytes.MinRead
