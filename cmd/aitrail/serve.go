@@ -80,6 +80,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		return err
 	}
 
+	integ := &integrity{}
 	upstream, _ := url.Parse(cfg.Upstream)
 	auth := identity.NewAuthenticator(al.store, cfg.Trusted())
 	gw := gateway.New(gateway.Options{
@@ -93,6 +94,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 			_, err := al.store.Head(ctx, al.logID)
 			return err
 		},
+		Integrity: integ.snapshot,
 	}, led, auth, al.store, al.committer, m, logger)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
@@ -111,7 +113,11 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	// Checkpoints and heartbeats run until the calls in flight are done.
 	bg, stopBG := context.WithCancel(context.Background())
 	var bgDone sync.WaitGroup
-	bgDone.Add(2)
+	bgDone.Add(3)
+	go func() {
+		defer bgDone.Done()
+		watchIntegrity(bg, al, cfg.Verify.Interval, cfg.Alerts.Webhook, integ, m, logger)
+	}()
 	go func() {
 		defer bgDone.Done()
 		signCheckpoints(bg, cp, observer.trigger, cfg.Checkpoint.Interval, m, logger)

@@ -58,6 +58,10 @@ type Config struct {
 	// Heartbeat is the interval of heartbeat events, which show that the
 	// gateway was running and recording even without traffic (0: none).
 	Heartbeat time.Duration `yaml:"heartbeat"`
+	// Verify configures the verification serve runs in the background.
+	Verify Verify `yaml:"verify"`
+	// Alerts configures where alerts go.
+	Alerts Alerts `yaml:"alerts"`
 	// LogKeys are verifier keys of other logs to trust when verifying (the
 	// other gateways sharing a PostgreSQL database). The local log's key is
 	// always trusted.
@@ -95,6 +99,18 @@ type Checkpoint struct {
 	Records int64 `yaml:"records"`
 }
 
+// Verify configures background verification.
+type Verify struct {
+	// Interval between incremental verifications of the new records (0: none).
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Alerts configures alerting.
+type Alerts struct {
+	// Webhook is a URL that gets a JSON POST when verification fails.
+	Webhook string `yaml:"webhook"`
+}
+
 // Anchors configures where checkpoints are copied.
 type Anchors struct {
 	// Files are append-only files, best on another volume or machine. The
@@ -125,6 +141,7 @@ func Default() Config {
 		LogLevel:      "info",
 		Checkpoint:    Checkpoint{Interval: 10 * time.Second, Records: 1000},
 		Heartbeat:     time.Minute,
+		Verify:        Verify{Interval: 5 * time.Minute},
 	}
 }
 
@@ -245,6 +262,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Checkpoint.Records <= 0 {
 		bad("checkpoint.records: must be positive")
+	}
+	if c.Verify.Interval < 0 {
+		bad("verify.interval: must not be negative")
+	}
+	if w := c.Alerts.Webhook; w != "" {
+		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("alerts.webhook: %q is not an http:// or https:// URL", w)
+		}
 	}
 	if c.Heartbeat < 0 {
 		bad("heartbeat: must not be negative")

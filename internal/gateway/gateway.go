@@ -63,6 +63,10 @@ type Options struct {
 	ModelCacheTTL    time.Duration
 	// Health, if set, is called by GET /healthz; an error makes it 503.
 	Health func(ctx context.Context) error
+	// Integrity, if set, reports the latest background verification; it is
+	// shown by GET /healthz under "integrity" (a failed verification does
+	// not make the gateway unhealthy: new calls are still recorded).
+	Integrity func() any
 }
 
 // Server serves the gateway. Create it with New.
@@ -183,7 +187,11 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	w.Write([]byte(`{"status":"ok"}` + "\n"))
+	out := map[string]any{"status": "ok"}
+	if s.opts.Integrity != nil {
+		out["integrity"] = s.opts.Integrity()
+	}
+	json.NewEncoder(w).Encode(out)
 }
 
 // caller is what the gateway knows of who is calling, before and after

@@ -42,6 +42,20 @@ type VerifyOptions struct {
 	// StoredTree also checks the tree hashes stored beside the records,
 	// which inclusion and consistency proofs are made from.
 	StoredTree bool
+	// From, if set, resumes verification where an earlier one ended
+	// (Report.End): only the records, bodies and checkpoints from there on
+	// are read. Erasures of earlier bodies are taken on trust; a full
+	// verification checks them.
+	From *Position
+}
+
+// A Position is where a verification ended: the records before Size were
+// verified, with this Merkle root, last entry hash and time.
+type Position struct {
+	Size int64
+	Root tlog.Hash
+	Head record.Hash
+	Time int64
 }
 
 // A Problem is one way in which the stored log differs from what was sealed.
@@ -71,6 +85,8 @@ type Report struct {
 	// Covered on are intact as far as the chain shows, but not yet covered
 	// by a checkpoint.
 	Covered int64
+	// End is where this verification ended, to resume from.
+	End Position
 }
 
 // OK reports whether no problem was found.
@@ -95,10 +111,18 @@ func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOption
 		bodies: map[int64]bodyRef{},
 		erased: map[int64]int64{},
 	}
-	if err := v.loadCheckpoints(ctx, st, logID, opts); err != nil {
+	from := int64(0)
+	if p := opts.From; p != nil && p.Size > 0 {
+		if err := v.resume(ctx, st, logID, p); err != nil {
+			return nil, err
+		}
+		from = p.Size
+		v.rep.Covered = p.Size // verified before; later checkpoints extend it
+	}
+	if err := v.loadCheckpoints(ctx, st, logID, opts, from); err != nil {
 		return nil, err
 	}
-	err := st.Scan(ctx, logID, 0, func(r *record.Record, stored record.Hash) error {
+	err := st.Scan(ctx, logID, from, func(r *record.Record, stored record.Hash) error {
 		v.push(r, stored)
 		return nil
 	})
@@ -108,6 +132,7 @@ func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOption
 	v.push(nil, record.Hash{}) // flush the window
 	v.push(nil, record.Hash{})
 	v.rep.Root = v.tree.root()
+	v.rep.End = Position{Size: v.tree.n, Root: v.rep.Root, Head: v.chain, Time: v.lastTime}
 	v.finishCheckpoints()
 	if opts.StoredTree {
 		if err := v.checkStoredTree(ctx, st, logID); err != nil {
@@ -115,7 +140,7 @@ func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOption
 		}
 	}
 	if opts.Committer != nil {
-		if err := v.checkBodies(ctx, st, logID, opts.Committer); err != nil {
+		if err := v.checkBodies(ctx, st, logID, from, opts.Committer); err != nil {
 			return nil, err
 		}
 	}
@@ -149,6 +174,7 @@ type verifier struct {
 	chain    record.Hash // what the next record's PrevHash should be
 	lastTime int64
 
+	from int64        // where a resumed verification started
 	tree treeBuilder  // the Merkle tree of the records as read
 	cps  []checkpoint // checkpoints to compare, by size
 	next int          // the first of cps not yet reached
@@ -240,6 +266,8 @@ func (v *verifier) judge(it, next *item) {
 func (v *verifier) explainBreak(it, next *item) {
 	r, prev := it.r, v.prev
 	switch {
+	case prev == nil && v.from > 0:
+		v.problem(r.Seq, "does not link to record %d as verified before: records were changed since the last verification", v.from-1)
 	case prev == nil:
 		v.problem(r.Seq, "does not start the log: it links to a record that is not there")
 	case prev.stored != prev.computed:
@@ -269,9 +297,9 @@ func (v *verifier) linksElsewhere(r *record.Record, next *item) bool {
 	return false
 }
 
-func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string, c *record.Committer) error {
+func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string, from int64, c *record.Committer) error {
 	seen := make(map[int64]bool, len(v.bodies))
-	err := st.ScanBodies(ctx, logID, 0, func(seq int64, content []byte) error {
+	err := st.ScanBodies(ctx, logID, from, func(seq int64, content []byte) error {
 		ref, ok := v.bodies[seq]
 		if !ok {
 			v.problem(seq, "has a stored body it never committed to (inserted or moved body)")
@@ -315,6 +343,8 @@ func (v *verifier) noteErasure(r *record.Record) {
 	for _, seq := range e.Seqs {
 		_, hasBody := v.bodies[seq]
 		switch {
+		case seq < v.from && seq >= 0:
+			// Verified before this (resumed) run: taken on trust.
 		case seq >= r.Seq || seq < 0:
 			v.problem(r.Seq, "erasure event names record %d, which does not precede it", seq)
 		case !hasBody:
@@ -359,11 +389,11 @@ func (t *treeBuilder) root() tlog.Hash {
 
 // loadCheckpoints reads the stored and anchored checkpoints, reporting any
 // that does not verify.
-func (v *verifier) loadCheckpoints(ctx context.Context, st VerifyStore, logID string, opts VerifyOptions) error {
+func (v *verifier) loadCheckpoints(ctx context.Context, st VerifyStore, logID string, opts VerifyOptions, from int64) error {
 	if opts.Verifiers == nil {
 		return nil
 	}
-	stored, err := st.Checkpoints(ctx, logID, 0)
+	stored, err := st.Checkpoints(ctx, logID, from+1)
 	if err != nil {
 		return err
 	}
@@ -462,3 +492,27 @@ func (v *verifier) checkStoredTree(ctx context.Context, st VerifyStore, logID st
 }
 
 func b64(h tlog.Hash) string { return base64.StdEncoding.EncodeToString(h[:]) }
+
+// resume sets the verifier up to continue after p: the chain from p's last
+// entry hash, and the tree from the stored hashes of its right edge, which
+// must give p's root.
+func (v *verifier) resume(ctx context.Context, st VerifyStore, logID string, p *Position) error {
+	var idx []int64
+	var start int64
+	for l := 62; l >= 0; l-- {
+		if p.Size&(1<<l) != 0 {
+			idx = append(idx, tlog.StoredHashIndex(l, start>>l))
+			start += 1 << l
+		}
+	}
+	hs, err := StoreHashReader(ctx, st, logID).ReadHashes(idx)
+	if err != nil {
+		return fmt.Errorf("resume verification at %d: %w", p.Size, err)
+	}
+	v.tree = treeBuilder{n: p.Size, stack: hs}
+	if v.tree.root() != p.Root {
+		return fmt.Errorf("resume verification at %d: the stored tree no longer has the root verified before; verify the whole log", p.Size)
+	}
+	v.from, v.expect, v.chain, v.lastTime = p.Size, p.Size, p.Head, p.Time
+	return nil
+}

@@ -28,6 +28,10 @@ type Metrics struct {
 	CheckpointFailures prometheus.Counter // checkpoints that could not be signed
 	AnchorFailures     prometheus.Counter // checkpoints an anchor did not take
 	CheckpointSize     prometheus.Gauge   // size of the latest signed checkpoint
+
+	VerifyOK       prometheus.Gauge // 1 if the latest verification found the log intact, else 0
+	VerifiedSize   prometheus.Gauge // records verified so far
+	VerifyLastTime prometheus.Gauge // Unix time of the latest verification
 }
 
 // New returns registered collectors, including the Go runtime's.
@@ -76,8 +80,17 @@ func New() *Metrics {
 		CheckpointSize: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "aitrail_checkpoint_size", Help: "Records covered by the latest signed checkpoint.",
 		}),
+		VerifyOK: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "aitrail_verify_ok", Help: "1 if the latest background verification found the log intact, 0 if it found tampering.",
+		}),
+		VerifiedSize: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "aitrail_verified_records", Help: "Records verified by the background verification.",
+		}),
+		VerifyLastTime: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "aitrail_verify_last_run_timestamp_seconds", Help: "When the background verification last ran.",
+		}),
 	}
-	m.reg.MustRegister(m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
+	m.reg.MustRegister(m.VerifyOK, m.VerifiedSize, m.VerifyLastTime, m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
 		m.QueueDepth, m.UpstreamErrors, m.InFlight, m.Latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
