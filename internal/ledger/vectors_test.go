@@ -7,7 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/exec"
+	osexec "os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -177,11 +177,11 @@ func TestVectors(t *testing.T) {
 // TestVectorsIndependentVerifier runs testdata/vectors/check.py, a verifier
 // written in Python from docs/FORMAT.md alone, when python3 is installed.
 func TestVectorsIndependentVerifier(t *testing.T) {
-	py, err := exec.LookPath("python3")
+	py, err := osexec.LookPath("python3")
 	if err != nil {
 		t.Skip("python3 not installed")
 	}
-	out, err := exec.Command(py, filepath.Join(vectorDir, "check.py")).CombinedOutput()
+	out, err := osexec.Command(py, filepath.Join(vectorDir, "check.py")).CombinedOutput()
 	if err != nil {
 		t.Fatalf("check.py: %v\n%s", err, out)
 	}
