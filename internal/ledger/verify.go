@@ -174,10 +174,18 @@ type verifier struct {
 	chain    record.Hash // what the next record's PrevHash should be
 	lastTime int64
 
-	from int64        // where a resumed verification started
-	tree treeBuilder  // the Merkle tree of the records as read
-	cps  []checkpoint // checkpoints to compare, by size
-	next int          // the first of cps not yet reached
+	from       int64        // where a resumed verification started
+	tree       treeBuilder  // the Merkle tree of the records as read
+	mismatches []mismatch   // checkpoints whose root the records do not give
+	cps        []checkpoint // checkpoints to compare, by size
+	next       int          // the first of cps not yet reached
+}
+
+// mismatch is a checkpoint the log does not match.
+type mismatch struct {
+	from int64 // the size of the last matching checkpoint before it
+	c    checkpoint
+	root tlog.Hash // the recomputed root
 }
 
 // checkpoint is a signed checkpoint to check against the log.
@@ -447,9 +455,9 @@ func (v *verifier) reachCheckpoints() {
 			continue // unreachable: sizes are visited in order
 		}
 		if root := v.tree.root(); root != c.Root {
-			from := v.rep.Covered
-			v.problem(from, "records %d to %d differ from the %s (root %s, recomputed %s): the log was rewritten or forked",
-				from, c.Size-1, c.where, b64(c.Root), b64(root))
+			// Judged at the end, when the chain's own findings in the range
+			// are known.
+			v.mismatches = append(v.mismatches, mismatch{from: v.rep.Covered, c: c, root: root})
 			continue
 		}
 		if c.Size > v.rep.Covered {
@@ -458,8 +466,23 @@ func (v *verifier) reachCheckpoints() {
 	}
 }
 
-// finishCheckpoints reports checkpoints beyond the end of the log.
+// finishCheckpoints reports the checkpoints the log does not match, and
+// those beyond its end. A mismatch that the chain already explains (an
+// edited, inserted or moved record in its range) is reported behind the
+// first of those records; one the chain does not explain (the records were
+// rewritten consistently: a forgery or a fork) names the range from the
+// last matching checkpoint, the most that can be said.
 func (v *verifier) finishCheckpoints() {
+	for _, m := range v.mismatches {
+		seq, explained := m.from, false
+		for _, p := range v.rep.Problems {
+			if p.Seq >= m.from && p.Seq < m.c.Size && (!explained || p.Seq < seq) {
+				seq, explained = p.Seq, true
+			}
+		}
+		v.problem(seq, "records %d to %d differ from the %s (root %s, recomputed %s): the log was rewritten or forked",
+			m.from, m.c.Size-1, m.c.where, b64(m.c.Root), b64(m.root))
+	}
 	for ; v.next < len(v.cps); v.next++ {
 		c := v.cps[v.next]
 		v.rep.Checkpoints++

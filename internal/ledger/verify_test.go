@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 	"strings"
 	"testing"
@@ -302,5 +303,122 @@ func TestVerifyResume(t *testing.T) {
 	exec(t, st.DB(), `UPDATE tree SET hash = $1 WHERE idx = $2`, make([]byte, 32), tlog.StoredHashIndex(3, 0))
 	if _, err := ledger.Verify(ctx, st, "main", ledger.VerifyOptions{Committer: c, From: &end}); err == nil {
 		t.Error("resuming over a changed tree did not fail")
+	}
+}
+
+// checkpointedLog is buildLog with checkpoints signed at sizes 5 and 10.
+func checkpointedLog(t *testing.T) (*sqlite.Store, *record.Committer, *ledger.Checkpointer) {
+	t.Helper()
+	ctx := context.Background()
+	st := openStore(t)
+	c := committer(t)
+	cp, err := ledger.NewCheckpointer(st, "main", testSKey, testVKey, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := ledger.New(st, "main", ledger.Options{})
+	for i := 0; i < logSize; i++ {
+		if err := l.Append(ctx, entry(c, "alice", fmt.Sprint(i))); err != nil {
+			t.Fatal(err)
+		}
+		if i == 4 || i == 9 {
+			if _, err := cp.Sign(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	l.Close()
+	return st, c, cp
+}
+
+func TestVerifyCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	vs := func(t *testing.T) note.Verifiers {
+		v, err := note.NewVerifier(testVKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return note.VerifierList(v)
+	}
+	tests := []struct {
+		name    string
+		tamper  func(t *testing.T, st *sqlite.Store)
+		wantSeq int64 // -1: intact
+		cause   string
+		covered int64
+	}{
+		{"intact", func(*testing.T, *sqlite.Store) {}, -1, "", logSize},
+		{"records after the last checkpoint", func(t *testing.T, st *sqlite.Store) {
+			l := ledger.New(st, "main", ledger.Options{})
+			l.Append(ctx, entry(committer(t), "bob", "late"))
+			l.Close()
+		}, -1, "", logSize},
+		{"consistent forgery", func(t *testing.T, st *sqlite.Store) {
+			prev := readRecord(t, st, 6)
+			prev.Actor = "mallory"
+			rewrite(t, st, 6, prev)
+			for seq := int64(7); seq < logSize; seq++ {
+				r := readRecord(t, st, seq)
+				r.PrevHash = record.EntryHash(prev)
+				rewrite(t, st, seq, r)
+				prev = r
+			}
+		}, 5, "differ from the stored checkpoint of size 10", 5},
+		{"truncated below the last checkpoint", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `DELETE FROM records WHERE seq >= 8`)
+			exec(t, st.DB(), `DELETE FROM bodies WHERE seq >= 8`)
+		}, 8, "truncated or rolled back", 5},
+		{"altered checkpoint text", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `UPDATE checkpoints SET note = replace(note, X'0A31300A', X'0A31310A') WHERE size = 10`)
+		}, 9, "does not verify", 5},
+		{"checkpoint with a bad signature encoding", func(t *testing.T, st *sqlite.Store) {
+			exec(t, st.DB(), `UPDATE checkpoints SET note = replace(note, X'E2809420', X'E2809420212121') WHERE size = 5`)
+		}, 4, "does not verify", logSize},
+		{"checkpoint signed by another key", func(t *testing.T, st *sqlite.Store) {
+			skey, _, _ := ledger.GenerateSigningKey("aitrail/test/0001")
+			signer, _ := note.NewSigner(skey)
+			root, _ := tlog.TreeHash(10, ledger.StoreHashReader(ctx, st, "main"))
+			msg, _ := note.Sign(&note.Note{Text: ledger.Checkpoint{Origin: signer.Name(), Size: 10, Root: root}.String()}, signer)
+			exec(t, st.DB(), `UPDATE checkpoints SET note = $1 WHERE size = 10`, msg)
+		}, 9, "does not verify", 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st, c, _ := checkpointedLog(t)
+			tt.tamper(t, st)
+			rep, err := ledger.Verify(ctx, st, "main", ledger.VerifyOptions{Committer: c, Verifiers: vs(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.wantSeq < 0 {
+				if !rep.OK() {
+					t.Fatalf("Verify found %v, want intact", rep.Problems)
+				}
+			} else if rep.OK() || rep.Problems[0].Seq != tt.wantSeq || !strings.Contains(rep.Problems[0].Cause, tt.cause) {
+				t.Fatalf("first problem = %v, want record %d: ...%s...", rep.Problems, tt.wantSeq, tt.cause)
+			}
+			if rep.Covered != tt.covered {
+				t.Errorf("Covered = %d, want %d", rep.Covered, tt.covered)
+			}
+		})
+	}
+}
+
+// TestCheckpointerRefusesInconsistency: a log whose past changed since the
+// last checkpoint is never signed again.
+func TestCheckpointerRefusesInconsistency(t *testing.T) {
+	ctx := context.Background()
+	st, c, cp := checkpointedLog(t)
+	// The subtree [0,8), which every later tree hash is made of.
+	exec(t, st.DB(), `UPDATE tree SET hash = $1 WHERE idx = $2`, make([]byte, 32), tlog.StoredHashIndex(3, 0))
+	l := ledger.New(st, "main", ledger.Options{})
+	l.Append(ctx, entry(c, "bob", "more"))
+	l.Close()
+	if _, err := cp.Sign(ctx); err == nil || !strings.Contains(err.Error(), "not consistent") {
+		t.Fatalf("Sign over a changed past = %v, want a refusal", err)
+	}
+	cps, _ := st.Checkpoints(ctx, "main", 0)
+	if len(cps) != 2 {
+		t.Errorf("%d checkpoints stored, want still 2", len(cps))
 	}
 }
