@@ -354,6 +354,9 @@ func (s *Server) logAppendFailure(err error) {
 // answers the refusal and returns false.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request, c *caller, api dialect.API, kind string, action identity.Action) bool {
 	id, err := s.authenticate(r)
+	if errors.Is(err, identity.ErrRevokedKey) {
+		c.id = id // a revoked key's owner is known: the refusal is theirs
+	}
 	if err != nil {
 		msg := err.Error()
 		if !errors.Is(err, identity.ErrNoCredentials) && !errors.Is(err, identity.ErrInvalidKey) && !errors.Is(err, identity.ErrRevokedKey) {
@@ -392,14 +395,24 @@ func actionText(a identity.Action) string {
 // resolveSession fills the reason from an opened session, and enforces
 // require_reason. It returns false after answering a refusal.
 func (s *Server) resolveSession(w http.ResponseWriter, r *http.Request, c *caller, api dialect.API, kind string) bool {
+	borrowed := false
 	if c.session != "" && c.reason == "" {
 		ss, err := s.sessions.Session(r.Context(), c.session)
 		switch {
-		case err == nil:
+		case err == nil && ss.Actor == c.id.Actor:
 			c.reason = ss.Reason
+		case err == nil:
+			// A session's declared reason is its opener's; nobody else
+			// may call under it.
+			borrowed = true
 		case !errors.Is(err, store.ErrNotFound):
 			s.log.Error("session lookup failed", "err", err)
 		}
+	}
+	if borrowed && s.opts.RequireReason {
+		s.deny(w, r, c, api, kind, http.StatusForbidden, record.StatusDenied,
+			"a reason for access is required: session "+c.session+" was opened by another actor and its reason is not yours; open your own with POST /aitrail/v1/sessions")
+		return false
 	}
 	if s.opts.RequireReason && c.reason == "" {
 		s.deny(w, r, c, api, kind, http.StatusForbidden, record.StatusDenied,
@@ -412,7 +425,7 @@ func (s *Server) resolveSession(w http.ResponseWriter, r *http.Request, c *calle
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 	c := s.newCaller(w, r)
 	const kind = record.KindSessionCreated
-	if !s.authorize(w, r, c, dialect.OpenAI, kind, identity.OpenSession) {
+	if !s.authorize(w, r, c, dialect.OpenAI, record.KindAuthDenied, identity.OpenSession) {
 		return
 	}
 	var in struct {

@@ -144,7 +144,8 @@ func (a *Authenticator) Trusted(addr netip.Addr) bool {
 	return false
 }
 
-// Key authenticates the text of a bearer token.
+// Key authenticates the text of a bearer token. For a revoked key it
+// returns ErrRevokedKey together with the key's identity.
 func (a *Authenticator) Key(ctx context.Context, text string) (Identity, error) {
 	id, ok := ParseKeyID(text)
 	if !ok {
@@ -162,7 +163,9 @@ func (a *Authenticator) Key(ctx context.Context, text string) (Identity, error) 
 		return Identity{}, ErrInvalidKey
 	}
 	if k.RevokedAt != 0 {
-		return Identity{}, ErrRevokedKey
+		// The owner is returned with the error, so that the refusal is
+		// attributed to them.
+		return Identity{Actor: k.Actor, Role: k.Role, KeyID: k.ID}, ErrRevokedKey
 	}
 	return Identity{Actor: k.Actor, Role: k.Role, KeyID: k.ID}, nil
 }
