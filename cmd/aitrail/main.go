@@ -27,6 +27,7 @@ Usage:
   aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run)
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
+  aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
   aitrail version
 
@@ -86,6 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"standin":      runStandin,
 		"prove":        runProve,
 		"verify-proof": runVerifyProof,
+		"witness":      runWitness,
 	}
 	name := args[0]
 	switch name {

@@ -96,6 +96,13 @@ func (l *auditLog) checkpointer() (*ledger.Checkpointer, error) {
 	for _, f := range l.cfg.AnchorFiles() {
 		anchors = append(anchors, anchor.NewFile(f))
 	}
+	for _, w := range l.cfg.Anchors.Witnesses {
+		a, err := anchor.NewWitness(w.URL, w.Key, nil)
+		if err != nil {
+			return nil, withHint(fmt.Errorf("witness %s: %w", w.URL, err), "check anchors.witnesses in the configuration")
+		}
+		anchors = append(anchors, a)
+	}
 	return ledger.NewCheckpointer(l.store, l.logID, l.skey, l.vkey, anchors)
 }
 

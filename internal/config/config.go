@@ -117,6 +117,15 @@ type Anchors struct {
 	// default is DATA/anchor.jsonl, which guards against edits of the
 	// database only; put one elsewhere too.
 	Files []string `yaml:"files"`
+	// Witnesses are HTTP witnesses (C2SP tlog-witness) that check each
+	// checkpoint's consistency with the last one they saw, and cosign it.
+	Witnesses []Witness `yaml:"witnesses"`
+}
+
+// Witness is one HTTP witness.
+type Witness struct {
+	URL string `yaml:"url"` // its base URL (POST URL/add-checkpoint)
+	Key string `yaml:"key"` // its cosignature verifier key
 }
 
 // Default returns the configuration used when nothing is set.
@@ -262,6 +271,14 @@ func (c *Config) Validate() error {
 	}
 	if c.Checkpoint.Records <= 0 {
 		bad("checkpoint.records: must be positive")
+	}
+	for i, w := range c.Anchors.Witnesses {
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			bad("anchors.witnesses[%d].url: %q is not an http:// or https:// URL", i, w.URL)
+		}
+		if w.Key == "" {
+			bad("anchors.witnesses[%d].key: the witness's verifier key is required", i)
+		}
 	}
 	if c.Verify.Interval < 0 {
 		bad("verify.interval: must not be negative")

@@ -169,8 +169,9 @@ func (c *Checkpointer) Origin() string { return c.signer.Name() }
 type SignResult struct {
 	Checkpoint Checkpoint
 	Note       []byte
-	New        bool    // false when the log had not grown since the last checkpoint
-	AnchorErrs []error // anchors that did not take the checkpoint
+	New        bool     // false when the log had not grown since the last checkpoint
+	AnchorErrs []error  // anchors that did not take the checkpoint
+	Cosigned   [][]byte // the checkpoint with a witness's cosignature, one per witness that gave one
 }
 
 // Sign signs a checkpoint of the log's current size, unless it is the size
@@ -223,9 +224,26 @@ func (c *Checkpointer) Sign(ctx context.Context) (*SignResult, error) {
 	c.last = &cp
 	res := &SignResult{Checkpoint: cp, Note: msg, New: true}
 	prove := func(from int64) (tlog.TreeProof, error) { return tlog.ProveTree(size, from, hr) }
+	var keepers []Anchor // anchors that keep notes given to them (not witnesses)
 	for _, a := range c.anchors {
-		if _, err := a.Add(ctx, c.logID, msg, cp, prove); err != nil {
+		cosigned, err := a.Add(ctx, c.logID, msg, cp, prove)
+		if err != nil {
 			res.AnchorErrs = append(res.AnchorErrs, fmt.Errorf("anchor %s: %w", a.Name(), err))
+			continue
+		}
+		if cosigned != nil {
+			res.Cosigned = append(res.Cosigned, cosigned)
+		} else {
+			keepers = append(keepers, a)
+		}
+	}
+	// Keep the cosignatures where checkpoints are kept: they are what
+	// proves that someone outside saw this exact log.
+	for _, cs := range res.Cosigned {
+		for _, a := range keepers {
+			if _, err := a.Add(ctx, c.logID, cs, cp, prove); err != nil {
+				res.AnchorErrs = append(res.AnchorErrs, fmt.Errorf("anchor %s (cosigned checkpoint): %w", a.Name(), err))
+			}
 		}
 	}
 	return res, nil
