@@ -60,15 +60,14 @@ func main() {
 }
 
 type options struct {
-	quick      bool
-	bin        string
-	seq        int           // requests per concurrency-1 measurement
-	rate       int           // requests/s of the open-loop phase
-	rateFor    time.Duration // duration of the open-loop phase
-	conc       int           // concurrency of the throughput phase
-	concFor    time.Duration // duration of the throughput phase
-	streams    int           // concurrent streams for the memory measurement
-	checkpoint string        // passed through to aitrail's config, when supported
+	quick   bool
+	bin     string
+	seq     int           // requests per concurrency-1 measurement
+	rate    int           // requests/s of the open-loop phase
+	rateFor time.Duration // duration of the open-loop phase
+	conc    int           // concurrency of the throughput phase
+	concFor time.Duration // duration of the throughput phase
+	streams int           // concurrent streams for the memory measurement
 }
 
 func run() error {
@@ -461,9 +460,9 @@ func runProxy(upstream string) error {
 	}))
 }
 
-var pool = sync.Pool{New: func() any { return make([]byte, 32<<10) }}
+var pool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 type bufPool struct{}
 
-func (bufPool) Get() []byte  { return pool.Get().([]byte) }
-func (bufPool) Put(b []byte) { pool.Put(b) } //nolint:staticcheck // a slice is fine here
+func (bufPool) Get() []byte  { return *pool.Get().(*[]byte) }
+func (bufPool) Put(b []byte) { pool.Put(&b) }

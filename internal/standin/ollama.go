@@ -283,6 +283,7 @@ func (d *duration) UnmarshalJSON(b []byte) (err error) {
 			d.Duration = time.Duration(math.MaxInt64)
 		}
 	default:
+		//lint:ignore ST1005 Ollama's own message, reproduced byte for byte
 		return fmt.Errorf("Unsupported type: '%s'", reflect.TypeOf(v))
 	}
 	return nil
