@@ -19,6 +19,8 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/store"
@@ -125,12 +127,50 @@ func ParseKeyID(text string) (string, bool) {
 type Authenticator struct {
 	keys    KeyStore
 	trusted []netip.Prefix
+	ttl     time.Duration
+
+	mu    sync.Mutex
+	cache map[string]cachedKey // key id -> stored key, as read at
 }
+
+type cachedKey struct {
+	key store.Key
+	at  time.Time
+}
+
+// KeyCacheTTL is how long a stored key (its hash, role and revocation) is
+// reused before it is read again: a revocation takes effect within it.
+const KeyCacheTTL = 2 * time.Second
+
+// maxCachedKeys bounds the cache; past it the cache restarts.
+const maxCachedKeys = 10000
 
 // NewAuthenticator returns an Authenticator that looks keys up in keys and
 // accepts identity headers from clients in the trusted networks.
 func NewAuthenticator(keys KeyStore, trusted []netip.Prefix) *Authenticator {
-	return &Authenticator{keys: keys, trusted: trusted}
+	return &Authenticator{keys: keys, trusted: trusted, ttl: KeyCacheTTL, cache: map[string]cachedKey{}}
+}
+
+// lookup returns the stored key id, from the cache when it is fresh.
+// Unknown ids are not cached, so a new key works at once.
+func (a *Authenticator) lookup(ctx context.Context, id string) (store.Key, error) {
+	a.mu.Lock()
+	c, ok := a.cache[id]
+	a.mu.Unlock()
+	if ok && time.Since(c.at) < a.ttl {
+		return c.key, nil
+	}
+	k, err := a.keys.Key(ctx, id)
+	if err != nil {
+		return k, err
+	}
+	a.mu.Lock()
+	if len(a.cache) >= maxCachedKeys {
+		clear(a.cache)
+	}
+	a.cache[id] = cachedKey{key: k, at: time.Now()}
+	a.mu.Unlock()
+	return k, nil
 }
 
 // Trusted reports whether a client address is in a trusted network.
@@ -151,7 +191,7 @@ func (a *Authenticator) Key(ctx context.Context, text string) (Identity, error) 
 	if !ok {
 		return Identity{}, ErrInvalidKey
 	}
-	k, err := a.keys.Key(ctx, id)
+	k, err := a.lookup(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
 		return Identity{}, ErrInvalidKey
 	}

@@ -29,7 +29,7 @@ func openStore(t *testing.T) *sqlite.Store {
 	return st
 }
 
-func committer(t *testing.T) *record.Committer {
+func committer(t testing.TB) *record.Committer {
 	c, err := record.NewCommitter(testKey)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"database/sql"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/aitrail/aitrail/internal/store/sqlstore"
 
@@ -23,7 +24,14 @@ import (
 // Store is a store.Store kept in one SQLite file.
 type Store struct {
 	*sqlstore.Store
+	stop chan struct{}
+	done chan struct{}
 }
+
+// checkpointEvery is how often the WAL is copied into the database file.
+// SQLite would otherwise do it inside the commit that crosses 1000 pages,
+// adding a database fsync to some caller's append.
+const checkpointEvery = time.Second
 
 var schema = []string{
 	`CREATE TABLE IF NOT EXISTS logs (log_id TEXT PRIMARY KEY)`,
@@ -56,7 +64,7 @@ var schema = []string{
 // Open opens (creating if needed) the SQLite database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)", "foreign_keys(ON)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)", "foreign_keys(ON)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -70,10 +78,37 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", Schema: schema})}
+	s := &Store{Store: sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", Schema: schema}),
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	go s.checkpointWAL()
 	return s, nil
+}
+
+// checkpointWAL copies the WAL into the database in the background until
+// Close. PASSIVE never blocks writers; what it cannot copy yet, it copies
+// the next time.
+func (s *Store) checkpointWAL() {
+	defer close(s.done)
+	t := time.NewTicker(checkpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+			s.DB().Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+		}
+	}
+}
+
+// Close stops the background checkpoints and closes the database (SQLite
+// checkpoints the WAL when its last connection closes).
+func (s *Store) Close() error {
+	close(s.stop)
+	<-s.done
+	return s.Store.Close()
 }
