@@ -58,19 +58,30 @@ type call struct {
 	nonce    [16]byte       // the response record's nonce
 }
 
-// modelCall serves the model endpoints.
-func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.Endpoint) {
-	s.metrics.InFlight.Inc()
-	defer s.metrics.InFlight.Dec()
-	c := s.newCaller(w, r)
-	const kind = record.KindRequest
-	if !s.authorize(w, r, c, ep.API, kind, identity.CallModel) || !s.resolveSession(w, r, c, ep.API, kind) {
-		return
+// admit does what every recorded call starts with: attribution, the key and
+// role, the session's reason, and the body within its limit. A refusal is
+// recorded (as kind) and answered in api's dialect, and ok is false.
+func (s *Server) admit(w http.ResponseWriter, r *http.Request, api dialect.API, kind string, action identity.Action) (c *caller, raw []byte, ok bool) {
+	c = s.newCaller(w, r)
+	if !s.authorize(w, r, c, api, kind, action) || !s.resolveSession(w, r, c, api, kind) {
+		return c, nil, false
 	}
 	raw, err := readBody(w, r, s.opts.MaxBodyBytes, s.opts.Timeouts.ReadBody)
 	if err != nil {
 		status, msg := bodyError(err, s.opts.MaxBodyBytes)
-		s.deny(w, r, c, ep.API, kind, status, record.StatusError, msg)
+		s.deny(w, r, c, api, kind, status, record.StatusError, msg)
+		return c, nil, false
+	}
+	return c, raw, true
+}
+
+// modelCall serves the model endpoints.
+func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.Endpoint) {
+	s.metrics.InFlight.Inc()
+	defer s.metrics.InFlight.Dec()
+	const kind = record.KindRequest
+	c, raw, ok := s.admit(w, r, ep.API, kind, identity.CallModel)
+	if !ok {
 		return
 	}
 	req, err := dialect.ParseRequest(ep, raw)
@@ -155,15 +166,9 @@ func requestBody(q *dialect.Request) record.RequestBody {
 func (s *Server) adminCall(w http.ResponseWriter, r *http.Request) {
 	s.metrics.InFlight.Inc()
 	defer s.metrics.InFlight.Dec()
-	c := s.newCaller(w, r)
 	const kind = record.KindAdmin
-	if !s.authorize(w, r, c, dialect.Ollama, kind, identity.ManageModel) || !s.resolveSession(w, r, c, dialect.Ollama, kind) {
-		return
-	}
-	raw, err := readBody(w, r, s.opts.MaxBodyBytes, s.opts.Timeouts.ReadBody)
-	if err != nil {
-		status, msg := bodyError(err, s.opts.MaxBodyBytes)
-		s.deny(w, r, c, dialect.Ollama, kind, status, record.StatusError, msg)
+	c, raw, ok := s.admit(w, r, dialect.Ollama, kind, identity.ManageModel)
+	if !ok {
 		return
 	}
 	var in struct {
