@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -314,35 +315,42 @@ func (s *Store) Head(ctx context.Context, logID string) (store.Head, error) {
 
 // Scan implements store.Store.
 func (s *Store) Scan(ctx context.Context, logID string, from int64, fn func(*record.Record, record.Hash) error) error {
+	return s.scanPages(ctx, "scan log "+strconv.Quote(logID), logID, from,
+		`SELECT `+recordColumns+` FROM records WHERE log_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+		func(rows *sql.Rows) (int64, error) {
+			r, eh, err := scanRecord(rows)
+			if err != nil {
+				return 0, err
+			}
+			return r.Seq, fn(r, eh)
+		})
+}
+
+// scanPages runs q, which takes the log id ($1), a first seq ($2) and a page
+// size ($3) and orders by seq, page after page until a short page. row
+// handles one row and returns its seq; its error ends the scan as is.
+func (s *Store) scanPages(ctx context.Context, what, logID string, from int64, q string, row func(*sql.Rows) (int64, error)) error {
 	const page = 2000
-	// Paging by rowid-free keyset: (seq, a tie-breaker for duplicated seqs
-	// in a tampered table is not possible under the primary key).
 	next := from
 	for {
-		rows, err := s.db.QueryContext(ctx,
-			`SELECT `+recordColumns+` FROM records WHERE log_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
-			logID, next, page)
+		rows, err := s.db.QueryContext(ctx, q, logID, next, page)
 		if err != nil {
-			return fmt.Errorf("scan log %q: %w", logID, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		n := 0
 		for rows.Next() {
-			r, eh, err := scanRecord(rows)
+			seq, err := row(rows)
 			if err != nil {
-				rows.Close()
-				return fmt.Errorf("scan log %q: %w", logID, err)
-			}
-			n++
-			next = r.Seq + 1
-			if err := fn(r, eh); err != nil {
 				rows.Close()
 				return err
 			}
+			n++
+			next = seq + 1
 		}
 		err = rows.Err()
 		rows.Close()
 		if err != nil {
-			return fmt.Errorf("scan log %q: %w", logID, err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if n < page {
 			return nil
@@ -579,38 +587,16 @@ func (s *Store) Session(ctx context.Context, id string) (store.Session, error) {
 
 // ScanBodies implements store.Store.
 func (s *Store) ScanBodies(ctx context.Context, logID string, from int64, fn func(int64, []byte) error) error {
-	const page = 2000
-	next := from
-	for {
-		rows, err := s.db.QueryContext(ctx,
-			`SELECT seq, content FROM bodies WHERE log_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`, logID, next, page)
-		if err != nil {
-			return fmt.Errorf("scan bodies of log %q: %w", logID, err)
-		}
-		n := 0
-		for rows.Next() {
+	return s.scanPages(ctx, "scan bodies of log "+strconv.Quote(logID), logID, from,
+		`SELECT seq, content FROM bodies WHERE log_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3`,
+		func(rows *sql.Rows) (int64, error) {
 			var seq int64
 			var b []byte
 			if err := rows.Scan(&seq, &b); err != nil {
-				rows.Close()
-				return fmt.Errorf("scan bodies of log %q: %w", logID, err)
+				return 0, err
 			}
-			n++
-			next = seq + 1
-			if err := fn(seq, b); err != nil {
-				rows.Close()
-				return err
-			}
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return fmt.Errorf("scan bodies of log %q: %w", logID, err)
-		}
-		if n < page {
-			return nil
-		}
-	}
+			return seq, fn(seq, b)
+		})
 }
 
 // AddCheckpoint implements store.Store.
