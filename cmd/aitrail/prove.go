@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -8,8 +9,10 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/aitrail/aitrail/internal/anchor"
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/store"
 )
@@ -71,7 +74,11 @@ func runProve(ctx context.Context, e *env, args []string) error {
 			"the gateway signs one at least every checkpoint.interval; try again then")
 	}
 	latest := cps[len(cps)-1]
-	p, err := ledger.MakeProof(ctx, al.store, recs[0], latest.Note, al.vkey)
+	note, err := withCosignatures(ctx, al, *logID, latest.Note)
+	if err != nil {
+		return err
+	}
+	p, err := ledger.MakeProof(ctx, al.store, recs[0], note, al.vkey)
 	if err != nil {
 		return err
 	}
@@ -88,10 +95,46 @@ func runProve(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// withCosignatures returns the checkpoint note msg with every signature
+// line that anchored copies of the same checkpoint carry (witnesses'
+// cosignatures), so that a proof shows who else saw this tree.
+func withCosignatures(ctx context.Context, al *auditLog, logID string, msg []byte) ([]byte, error) {
+	text, sigs, ok := bytes.Cut(msg, []byte("\n\n"))
+	if !ok {
+		return msg, nil
+	}
+	seen := map[string]bool{}
+	var lines [][]byte
+	add := func(sigs []byte) {
+		for _, l := range bytes.SplitAfter(sigs, []byte("\n")) {
+			if len(l) > 0 && !seen[string(l)] {
+				seen[string(l)] = true
+				lines = append(lines, l)
+			}
+		}
+	}
+	add(sigs)
+	for _, f := range al.cfg.AnchorFiles() {
+		notes, err := anchor.NewFile(f).Checkpoints(ctx, logID)
+		if err != nil {
+			return nil, fmt.Errorf("read anchor: %w", err)
+		}
+		for _, n := range notes {
+			if t, s, ok := bytes.Cut(n, []byte("\n\n")); ok && bytes.Equal(t, text) {
+				add(s)
+			}
+		}
+	}
+	out := append(append(append([]byte(nil), text...), "\n\n"...), bytes.Join(lines, nil)...)
+	return out, nil
+}
+
 // runVerifyProof checks a proof bundle offline.
 func runVerifyProof(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("verify-proof", flag.ContinueOnError)
 	key := fs.String("key", "", "the log's verifier `key`, as you know it independently (default: trust the bundle's)")
+	var witnesses stringList
+	fs.Var(&witnesses, "witness", "require a cosignature by the witness with this verifier `key` (repeatable)")
 	if err := parseFlags(fs, reorder(args)); err != nil {
 		return err
 	}
@@ -110,7 +153,18 @@ func runVerifyProof(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}
 	}
+	var cosigned []string
+	for _, w := range witnesses {
+		at, err := anchor.VerifyCosignature([]byte(p.Checkpoint), w)
+		if err != nil {
+			return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}
+		}
+		cosigned = append(cosigned, fmt.Sprintf("  cosigned by witness %s at %s", strings.SplitN(w, "+", 2)[0], at.UTC().Format(time.RFC3339)))
+	}
 	fmt.Fprintf(e.stdout, "proof holds: record %d of log %q is in the signed tree of size %d\n", r.Seq, r.LogID, p.TreeSize)
+	for _, c := range cosigned {
+		fmt.Fprintln(e.stdout, c)
+	}
 	fmt.Fprintf(e.stdout, "  %s  %s  actor %s (%s)  %s  model %s  status %s\n",
 		r.TimeUTC().Format(time.RFC3339Nano), r.Kind, r.Actor, r.Role, r.Endpoint, r.Model, r.Status)
 	if !r.RawHash.IsZero() {
