@@ -179,6 +179,7 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 		"version": version, "listen": red.Listen, "upstream": red.Upstream, "database": red.Database,
 		"node": red.Node, "config_file": red.File, "require_reason": red.RequireReason,
 		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes,
+		"heartbeat": red.Heartbeat.String(),
 	}))
 	unanswered, err := al.store.Unanswered(ctx, al.logID)
 	if err != nil {

@@ -174,7 +174,12 @@ type verifier struct {
 	chain    record.Hash // what the next record's PrevHash should be
 	lastTime int64
 
-	from       int64        // where a resumed verification started
+	from int64 // where a resumed verification started
+	// The time line: while a gateway runs it records at least a heartbeat
+	// every beat, so a longer silence is unrecorded time.
+	running bool
+	beat    time.Duration
+
 	tree       treeBuilder  // the Merkle tree of the records as read
 	mismatches []mismatch   // checkpoints whose root the records do not give
 	cps        []checkpoint // checkpoints to compare, by size
@@ -251,6 +256,7 @@ func (v *verifier) judge(it, next *item) {
 			v.problem(r.Seq, "sealed fields altered: they no longer hash to the entry hash stored with them")
 		}
 	}
+	v.checkTimeline(r)
 	if r.Time < v.lastTime {
 		v.problem(r.Seq, "time runs backwards (%s is before the previous record's %s)",
 			r.TimeUTC().Format(time.RFC3339Nano), time.Unix(0, v.lastTime).UTC().Format(time.RFC3339Nano))
@@ -538,4 +544,31 @@ func (v *verifier) resume(ctx context.Context, st VerifyStore, logID string, p *
 	}
 	v.from, v.expect, v.chain, v.lastTime = p.Size, p.Size, p.Head, p.Time
 	return nil
+}
+
+// checkTimeline warns of silences longer than two heartbeats while a
+// gateway was running: it was hung or suspended, or stopped without
+// recording it (a crash), or records were removed. A warning, not a
+// failure: the records themselves are intact.
+func (v *verifier) checkTimeline(r *record.Record) {
+	if v.running && v.beat > 0 && v.lastTime > 0 {
+		if gap := time.Duration(r.Time - v.lastTime); gap > 2*v.beat+10*time.Second {
+			cause := fmt.Sprintf("%s without a record before this one while the gateway was running (heartbeat every %s): it was hung or suspended, or records were removed", gap.Round(time.Second), v.beat)
+			if r.Kind == record.KindGatewayStarted {
+				cause = fmt.Sprintf("the gateway restarted after %s without recording that it stopped (a crash or a kill)", gap.Round(time.Second))
+			}
+			v.rep.Warnings = append(v.rep.Warnings, Problem{Seq: r.Seq, Cause: cause})
+		}
+	}
+	switch r.Kind {
+	case record.KindGatewayStarted:
+		var d struct {
+			Heartbeat string `json:"heartbeat"`
+		}
+		json.Unmarshal(r.Detail, &d)
+		beat, err := time.ParseDuration(d.Heartbeat)
+		v.running, v.beat = err == nil && beat > 0, beat
+	case record.KindGatewayStopped:
+		v.running = false
+	}
 }

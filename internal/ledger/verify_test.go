@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"golang.org/x/mod/sumdb/note"
-	"golang.org/x/mod/sumdb/tlog"
 	"strings"
 	"testing"
+	"time"
+
+	"golang.org/x/mod/sumdb/note"
+	"golang.org/x/mod/sumdb/tlog"
 
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/record"
@@ -420,5 +422,49 @@ func TestCheckpointerRefusesInconsistency(t *testing.T) {
 	cps, _ := st.Checkpoints(ctx, "main", 0)
 	if len(cps) != 2 {
 		t.Errorf("%d checkpoints stored, want still 2", len(cps))
+	}
+}
+
+// TestVerifyTimeline: a silence longer than two heartbeats while a gateway
+// ran is a warning; the same silence after a clean stop is not.
+func TestVerifyTimeline(t *testing.T) {
+	ctx := context.Background()
+	type ev struct {
+		kind  string
+		after time.Duration // since the previous record
+	}
+	for _, tc := range []struct {
+		name string
+		evs  []ev
+		want []int64 // records warned about
+	}{
+		{"running, silent", []ev{{record.KindGatewayStarted, 0}, {record.KindHeartbeat, 10 * time.Minute}}, []int64{1}},
+		{"stopped, then silent", []ev{{record.KindGatewayStarted, 0}, {record.KindGatewayStopped, time.Second}, {record.KindGatewayStarted, 10 * time.Minute}}, nil},
+		{"crashed, restarted", []ev{{record.KindGatewayStarted, 0}, {record.KindGatewayStarted, 10 * time.Minute}}, []int64{1}},
+		{"heartbeats on time", []ev{{record.KindGatewayStarted, 0}, {record.KindHeartbeat, time.Minute}, {record.KindHeartbeat, time.Minute}, {record.KindHeartbeat, 61 * time.Second}}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := openStore(t)
+			now := time.Unix(1_800_000_000, 0)
+			l := ledger.New(st, "main", ledger.Options{Now: func() time.Time { return now }})
+			for _, e := range tc.evs {
+				now = now.Add(e.after)
+				if err := l.Append(ctx, &ledger.Entry{Record: record.NewEvent(e.kind, map[string]string{"heartbeat": "1m0s"})}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			l.Close()
+			rep, err := ledger.Verify(ctx, st, "main", ledger.VerifyOptions{})
+			if err != nil || !rep.OK() {
+				t.Fatalf("Verify = %+v, %v", rep, err)
+			}
+			var got []int64
+			for _, w := range rep.Warnings {
+				got = append(got, w.Seq)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
+				t.Errorf("warnings %v, want on records %v", rep.Warnings, tc.want)
+			}
+		})
 	}
 }
