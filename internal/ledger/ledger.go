@@ -39,6 +39,9 @@ type Entry struct {
 	Record *record.Record
 	// Body is stored beside the record; nil for none.
 	Body []byte
+	// PII indexes the sensitive values found in the record (their Seq is
+	// set by Append).
+	PII []store.PIIEntry
 }
 
 // Observer receives the ledger's measurements. Its methods must be cheap
@@ -246,6 +249,10 @@ func (l *Ledger) write(group []*request) error {
 				b.Records = append(b.Records, r)
 				if e.Body != nil {
 					b.Bodies = append(b.Bodies, store.Body{Seq: seq, Content: e.Body})
+				}
+				for _, p := range e.PII {
+					p.Seq = seq
+					b.PII = append(b.PII, p)
 				}
 				prev = sha256.Sum256(enc)
 				seq++

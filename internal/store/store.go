@@ -31,11 +31,28 @@ type TreeHash struct {
 	Hash  record.Hash
 }
 
+// A PIIEntry indexes one sensitive value found in record Seq: MAC is a
+// keyed HMAC of the normalised value (never the value), so that every record
+// holding a given e-mail address can be found for a data-subject request.
+type PIIEntry struct {
+	Seq  int64
+	Type string // the redact type, e.g. EMAIL
+	MAC  record.Hash
+}
+
+// A PIIRef names a record that held an indexed value.
+type PIIRef struct {
+	LogID string
+	Seq   int64
+	Type  string
+}
+
 // A Batch is what one Append writes.
 type Batch struct {
 	Records []*record.Record // in sequence order, continuing the log
 	Bodies  []Body
 	Hashes  []TreeHash
+	PII     []PIIEntry
 }
 
 // A Head is the last record of a log.
@@ -134,6 +151,12 @@ type Store interface {
 	AddCheckpoint(ctx context.Context, logID string, c Checkpoint) error
 	// Checkpoints returns a log's checkpoints with Size >= from, by size.
 	Checkpoints(ctx context.Context, logID string, from int64) ([]Checkpoint, error)
+
+	// FindPII returns the records whose index holds mac (of any type when
+	// typ is ""), by log and seq.
+	FindPII(ctx context.Context, typ string, mac record.Hash) ([]PIIRef, error)
+	// DeletePII removes the index entries of the given records.
+	DeletePII(ctx context.Context, logID string, seqs []int64) (int64, error)
 
 	// CreateKey stores a new key.
 	CreateKey(ctx context.Context, k Key) error

@@ -81,6 +81,9 @@ var schema = []string{
   created_ns BIGINT NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS checkpoints (log_id TEXT NOT NULL, size BIGINT NOT NULL, time_ns BIGINT NOT NULL,
   note BYTEA NOT NULL, PRIMARY KEY (log_id, size))`,
+	`CREATE TABLE IF NOT EXISTS pii_index (log_id TEXT NOT NULL, seq BIGINT NOT NULL, type TEXT NOT NULL, mac BYTEA NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS pii_index_mac ON pii_index (mac)`,
+	`CREATE INDEX IF NOT EXISTS pii_index_record ON pii_index (log_id, seq)`,
 }
 
 // lockLog serialises the writers of one log; sqlstore has inserted the row

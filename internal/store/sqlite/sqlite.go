@@ -59,6 +59,9 @@ var schema = []string{
   created_ns INTEGER NOT NULL)`,
 	`CREATE TABLE IF NOT EXISTS checkpoints (log_id TEXT NOT NULL, size INTEGER NOT NULL, time_ns INTEGER NOT NULL,
   note BLOB NOT NULL, PRIMARY KEY (log_id, size)) WITHOUT ROWID`,
+	`CREATE TABLE IF NOT EXISTS pii_index (log_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, mac BLOB NOT NULL)`,
+	`CREATE INDEX IF NOT EXISTS pii_index_mac ON pii_index (mac)`,
+	`CREATE INDEX IF NOT EXISTS pii_index_record ON pii_index (log_id, seq)`,
 }
 
 // Open opens (creating if needed) the SQLite database at path.

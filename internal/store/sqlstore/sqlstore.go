@@ -50,6 +50,7 @@ const (
 	sqlInsertBody = `INSERT INTO bodies (log_id, seq, content) VALUES ($1, $2, $3)`
 	sqlInsertTree = `INSERT INTO tree (log_id, idx, hash) VALUES ($1, $2, $3)`
 	sqlRegister   = `INSERT INTO logs (log_id) VALUES ($1) ON CONFLICT DO NOTHING`
+	sqlInsertPII  = `INSERT INTO pii_index (log_id, seq, type, mac) VALUES ($1, $2, $3, $4)`
 	sqlKey        = `SELECT ` + keyColumns + ` FROM api_keys WHERE id = $1`
 )
 
@@ -69,7 +70,7 @@ func (s *Store) DB() *sql.DB { return s.db }
 // after the schema exists and before the store is used; Migrate calls it.
 func (s *Store) Prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{sqlHead, sqlReadHash, insertRecord, sqlInsertBody, sqlInsertTree, sqlRegister, sqlKey} {
+	for _, q := range []string{sqlHead, sqlReadHash, insertRecord, sqlInsertBody, sqlInsertTree, sqlRegister, sqlKey, sqlInsertPII} {
 		st, err := s.db.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("%s: prepare %q: %w", s.d.Name, q, err)
@@ -228,6 +229,17 @@ func (s *Store) insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *st
 		for _, body := range b.Bodies {
 			if _, err := st.ExecContext(ctx, logID, body.Seq, body.Content); err != nil {
 				return fmt.Errorf("insert body %d: %w", body.Seq, err)
+			}
+		}
+	}
+	if len(b.PII) > 0 {
+		st, err := s.stmt(ctx, tx, sqlInsertPII)
+		if err != nil {
+			return err
+		}
+		for _, p := range b.PII {
+			if _, err := st.ExecContext(ctx, logID, p.Seq, p.Type, p.MAC[:]); err != nil {
+				return fmt.Errorf("index record %d: %w", p.Seq, err)
 			}
 		}
 	}
@@ -629,6 +641,42 @@ func (s *Store) Checkpoints(ctx context.Context, logID string, from int64) ([]st
 
 // DeleteBodies implements store.Store.
 func (s *Store) DeleteBodies(ctx context.Context, logID string, seqs []int64) (int64, error) {
+	return s.deleteBySeq(ctx, "bodies", logID, seqs)
+}
+
+// FindPII implements store.Store.
+func (s *Store) FindPII(ctx context.Context, typ string, mac record.Hash) ([]store.PIIRef, error) {
+	q, args := `SELECT log_id, seq, type FROM pii_index WHERE mac = $1`, []any{mac[:]}
+	if typ != "" {
+		q, args = q+` AND type = $2`, append(args, typ)
+	}
+	rows, err := s.db.QueryContext(ctx, q+` ORDER BY log_id, seq`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search the PII index: %w", err)
+	}
+	defer rows.Close()
+	var out []store.PIIRef
+	for rows.Next() {
+		var r store.PIIRef
+		if err := rows.Scan(&r.LogID, &r.Seq, &r.Type); err != nil {
+			return nil, fmt.Errorf("search the PII index: %w", err)
+		}
+		if n := len(out); n > 0 && out[n-1] == r {
+			continue // a value found twice in one record
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// DeletePII implements store.Store.
+func (s *Store) DeletePII(ctx context.Context, logID string, seqs []int64) (int64, error) {
+	return s.deleteBySeq(ctx, "pii_index", logID, seqs)
+}
+
+// deleteBySeq deletes the rows of table for the given records of a log, in
+// chunks that stay under the databases' parameter limits.
+func (s *Store) deleteBySeq(ctx context.Context, table, logID string, seqs []int64) (int64, error) {
 	var n int64
 	for len(seqs) > 0 {
 		chunk := seqs[:min(len(seqs), 500)]
@@ -639,9 +687,9 @@ func (s *Store) DeleteBodies(ctx context.Context, logID string, seqs []int64) (i
 			args = append(args, seq)
 			ps[i] = fmt.Sprintf("$%d", i+2)
 		}
-		res, err := s.db.ExecContext(ctx, `DELETE FROM bodies WHERE log_id = $1 AND seq IN (`+strings.Join(ps, ",")+`)`, args...)
+		res, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE log_id = $1 AND seq IN (`+strings.Join(ps, ",")+`)`, args...)
 		if err != nil {
-			return n, fmt.Errorf("delete bodies of log %q: %w", logID, err)
+			return n, fmt.Errorf("delete from %s of log %q: %w", table, logID, err)
 		}
 		k, _ := res.RowsAffected()
 		n += k

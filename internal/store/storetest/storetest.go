@@ -63,6 +63,7 @@ func Run(t *testing.T, newDB func(t *testing.T) (open func() (store.Store, error
 		{"Sessions", testSessions},
 		{"Checkpoints", testCheckpoints},
 		{"DeleteBodies", testDeleteBodies},
+		{"PIIIndex", testPIIIndex},
 		{"ConcurrentAppend", testConcurrentAppend},
 		{"ConcurrentLedger", testConcurrentLedger},
 		{"TwoHandles", testTwoHandles},
@@ -1064,5 +1065,33 @@ func testDeleteBodies(t *testing.T, open func() store.Store) {
 	}
 	if n, err := st.DeleteBodies(ctx, "a", nil); err != nil || n != 0 {
 		t.Errorf("DeleteBodies(nothing) = %d, %v", n, err)
+	}
+}
+
+func testPIIIndex(t *testing.T, open func() store.Store) {
+	ctx := context.Background()
+	st := open()
+	alice, bob := hashOf("alice@example.com"), hashOf("bob@example.com")
+	recs := chain("a", store.Head{Seq: -1}, 3)
+	appendBatch(t, st, "a", &store.Batch{Records: recs, PII: []store.PIIEntry{
+		{Seq: 0, Type: "EMAIL", MAC: alice}, {Seq: 1, Type: "EMAIL", MAC: bob},
+		{Seq: 2, Type: "EMAIL", MAC: alice}, {Seq: 2, Type: "EMAIL", MAC: alice}, {Seq: 2, Type: "PHONE", MAC: bob}}})
+	appendBatch(t, st, "b", &store.Batch{Records: chain("b", store.Head{Seq: -1}, 1), PII: []store.PIIEntry{{Seq: 0, Type: "EMAIL", MAC: alice}}})
+	got, err := st.FindPII(ctx, "EMAIL", alice)
+	want := []store.PIIRef{{LogID: "a", Seq: 0, Type: "EMAIL"}, {LogID: "a", Seq: 2, Type: "EMAIL"}, {LogID: "b", Seq: 0, Type: "EMAIL"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("FindPII(EMAIL, alice) = %v, %v; want %v", got, err, want)
+	}
+	got, err = st.FindPII(ctx, "", bob)
+	want = []store.PIIRef{{LogID: "a", Seq: 1, Type: "EMAIL"}, {LogID: "a", Seq: 2, Type: "PHONE"}}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("FindPII(any, bob) = %v, %v; want %v", got, err, want)
+	}
+	if n, err := st.DeletePII(ctx, "a", []int64{2}); err != nil || n != 3 {
+		t.Errorf("DeletePII(a, 2) = %d, %v; want 3", n, err)
+	}
+	got, _ = st.FindPII(ctx, "EMAIL", alice)
+	if want := []store.PIIRef{{LogID: "a", Seq: 0, Type: "EMAIL"}, {LogID: "b", Seq: 0, Type: "EMAIL"}}; !reflect.DeepEqual(got, want) {
+		t.Errorf("FindPII after DeletePII = %v, want %v", got, want)
 	}
 }
