@@ -47,13 +47,16 @@ func signCheckpoints(ctx context.Context, cp *ledger.Checkpointer, trigger <-cha
 	}
 }
 
+// signOnce signs a checkpoint. A signing under way is never cut short by
+// shutdown: a checkpoint stored but not yet anchored is what that would
+// leave; it is bounded by its own timeout instead.
 func signOnce(ctx context.Context, cp *ledger.Checkpointer, m *metrics.Metrics, log *slog.Logger) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
 	res, err := cp.Sign(ctx)
 	if err != nil {
-		if ctx.Err() == nil {
-			m.CheckpointFailures.Inc()
-			log.Error("cannot sign a checkpoint", "err", err)
-		}
+		m.CheckpointFailures.Inc()
+		log.Error("cannot sign a checkpoint", "err", err)
 		return
 	}
 	for _, err := range res.AnchorErrs {

@@ -170,7 +170,31 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 		st.Close()
 		return nil, err
 	}
-	return &auditLog{store: st, committer: committer, logID: c.Node, cfg: c, skey: skey, vkey: vkey}, nil
+	al := &auditLog{store: st, committer: committer, logID: c.Node, cfg: c, skey: skey, vkey: vkey}
+	if create {
+		if err := al.genesis(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return al, nil
+}
+
+// genesis starts an empty log with its log.created event, whoever writes to
+// it first (serve, or a CLI command on a new data directory).
+func (l *auditLog) genesis(ctx context.Context) error {
+	h, err := l.store.Head(ctx, l.logID)
+	if err != nil || h.Seq >= 0 {
+		return err
+	}
+	led := ledger.New(l.store, l.logID, ledger.Options{})
+	defer led.Close()
+	ev := record.NewEvent(record.KindLogCreated, map[string]any{"log_id": l.logID, "format_version": record.Version, "origin_key": l.vkey})
+	ev.Actor, ev.Role = "aitrail", "admin"
+	if err := led.Append(ctx, &ledger.Entry{Record: ev}); err != nil {
+		return fmt.Errorf("start the log: %w", err)
+	}
+	return nil
 }
 
 // logKeys reads the log's checkpoint keys, creating them when asked. The

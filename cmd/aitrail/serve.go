@@ -162,17 +162,10 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 // startEvents records the start, and marks calls a previous run left
 // unfinished (a crash) as interrupted.
 func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system identity.Identity, cfg config.Config) error {
-	h, err := al.store.Head(ctx, al.logID)
-	if err != nil {
-		return err
-	}
 	var entries []*ledger.Entry
 	add := func(r *record.Record) {
 		r.Actor, r.Role = system.Actor, system.Role
 		entries = append(entries, &ledger.Entry{Record: r})
-	}
-	if h.Seq < 0 {
-		add(record.NewEvent(record.KindLogCreated, map[string]any{"log_id": al.logID, "format_version": record.Version}))
 	}
 	red := cfg.Redacted()
 	add(record.NewEvent(record.KindGatewayStarted, map[string]any{

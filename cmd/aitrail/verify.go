@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"slices"
@@ -47,10 +48,24 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if al.vkey != "" {
 		expected[al.logID] = "this gateway's signing key is in " + cfg.Data
 	}
-	for _, f := range cfg.AnchorFiles() {
-		ids, err := anchor.NewFile(f).Logs(ctx)
+	// A damaged anchor file is tampering, reported with every log; an
+	// unreadable one means verification cannot run.
+	var damaged []ledger.Problem
+	readAnchor := func(err error) error {
+		var me *anchor.MalformedError
+		if errors.As(err, &me) {
+			damaged = append(damaged, ledger.Problem{Seq: 0, Cause: "anchor damaged: " + me.Error()})
+			return nil
+		}
 		if err != nil {
 			return cantRun(fmt.Errorf("read anchor: %w", err))
+		}
+		return nil
+	}
+	for _, f := range cfg.AnchorFiles() {
+		ids, err := anchor.NewFile(f).Logs(ctx)
+		if err := readAnchor(err); err != nil {
+			return err
 		}
 		for _, id := range ids {
 			expected[id] = "the anchor " + f + " holds its checkpoints"
@@ -85,14 +100,18 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: verifiers, StoredTree: true}
 		for _, f := range cfg.AnchorFiles() {
 			notes, err := anchor.NewFile(f).Checkpoints(ctx, id)
-			if err != nil {
-				return cantRun(fmt.Errorf("read anchor: %w", err))
+			if err := readAnchor(err); err != nil {
+				return err
 			}
 			opts.Anchored = append(opts.Anchored, notes...)
 		}
 		rep, err := ledger.Verify(ctx, al.store, id, opts)
 		if err != nil {
 			return cantRun(fmt.Errorf("verify log %q: %w", id, err))
+		}
+		if len(damaged) > 0 {
+			rep.Problems = append(slices.Clone(damaged), rep.Problems...)
+			damaged = damaged[:0] // once per verify, with the first log
 		}
 		if why, ok := expected[id]; ok && rep.Records == 0 {
 			rep.Problems = append([]ledger.Problem{{Seq: 0, Cause: "the log is missing from the database, but " + why + ": deleted or replaced"}}, rep.Problems...)

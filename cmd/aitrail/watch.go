@@ -59,7 +59,7 @@ func watchIntegrity(ctx context.Context, al *auditLog, interval time.Duration, w
 			for _, f := range al.cfg.AnchorFiles() {
 				notes, err := anchor.NewFile(f).Checkpoints(ctx, al.logID)
 				if err != nil {
-					log.Error("background verification: cannot read an anchor", "err", err)
+					log.Error("background verification: anchor damaged or unreadable", "err", err)
 				}
 				opts.Anchored = append(opts.Anchored, notes...)
 			}

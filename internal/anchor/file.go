@@ -72,27 +72,22 @@ func (f *File) Add(_ context.Context, logID string, signed []byte, c ledger.Chec
 }
 
 // Checkpoints implements ledger.Anchor. A missing file holds none; a line
-// that is not an entry is an error (the file was tampered with).
+// that is not an entry gives a *MalformedError along with the entries that
+// are well formed.
 func (f *File) Checkpoints(_ context.Context, logID string) ([][]byte, error) {
 	entries, err := f.read()
-	if err != nil {
-		return nil, err
-	}
 	var out [][]byte
 	for _, e := range entries {
 		if e.Log == logID {
 			out = append(out, []byte(e.Note))
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 // Logs returns the ids of the logs the file holds checkpoints of.
 func (f *File) Logs(context.Context) ([]string, error) {
 	entries, err := f.read()
-	if err != nil {
-		return nil, err
-	}
 	seen := map[string]bool{}
 	var out []string
 	for _, e := range entries {
@@ -101,7 +96,7 @@ func (f *File) Logs(context.Context) ([]string, error) {
 			out = append(out, e.Log)
 		}
 	}
-	return out, nil
+	return out, err
 }
 
 func (f *File) read() ([]fileEntry, error) {
@@ -113,6 +108,7 @@ func (f *File) read() ([]fileEntry, error) {
 		return nil, err
 	}
 	var out []fileEntry
+	var bad *MalformedError
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(nil, 1<<20)
 	for n := 1; sc.Scan(); n++ {
@@ -122,9 +118,31 @@ func (f *File) read() ([]fileEntry, error) {
 		}
 		var e fileEntry
 		if err := json.Unmarshal(line, &e); err != nil {
-			return nil, fmt.Errorf("%s line %d: not a checkpoint entry: %w", f.path, n, err)
+			if bad == nil {
+				bad = &MalformedError{Path: f.path, Line: n, Err: err}
+			}
+			continue
 		}
 		out = append(out, e)
 	}
-	return out, sc.Err()
+	if err := sc.Err(); err != nil {
+		return out, err
+	}
+	if bad != nil {
+		return out, bad
+	}
+	return out, nil
+}
+
+// A MalformedError is a line of an anchor file that is not an entry: the
+// file was damaged or tampered with. The entries that are well formed are
+// still returned with it.
+type MalformedError struct {
+	Path string
+	Line int
+	Err  error
+}
+
+func (e *MalformedError) Error() string {
+	return fmt.Sprintf("%s line %d is not a checkpoint entry: %v", e.Path, e.Line, e.Err)
 }

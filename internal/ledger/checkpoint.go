@@ -219,6 +219,12 @@ func (c *Checkpointer) Sign(ctx context.Context) (*SignResult, error) {
 		return nil, fmt.Errorf("sign checkpoint: %w", err)
 	}
 	if err := c.st.AddCheckpoint(ctx, c.logID, store.Checkpoint{Size: size, Time: c.now().UnixNano(), Note: msg}); err != nil {
+		// Another process (a CLI command beside serve) may have signed
+		// this very tree: then it is done, and anchored by that process.
+		if same, _ := c.storedAt(ctx, cp); same {
+			c.last = &cp
+			return &SignResult{Checkpoint: cp}, nil
+		}
 		return nil, err
 	}
 	c.last = &cp
@@ -249,24 +255,52 @@ func (c *Checkpointer) Sign(ctx context.Context) (*SignResult, error) {
 	return res, nil
 }
 
-// loadLast reads the latest stored checkpoint, refusing one that is not
-// signed by this log's key.
+// storedAt reports whether the store holds a valid checkpoint of cp's size
+// with cp's root.
+func (c *Checkpointer) storedAt(ctx context.Context, cp Checkpoint) (bool, error) {
+	cps, err := c.st.Checkpoints(ctx, c.logID, cp.Size)
+	if err != nil || len(cps) == 0 || cps[0].Size != cp.Size {
+		return false, err
+	}
+	got, _, err := OpenCheckpoint(cps[0].Note, note.VerifierList(c.verifier))
+	return err == nil && got == cp, nil
+}
+
+// loadLast finds the latest checkpoint this log's key signed: in the store,
+// and in the anchors, so that a database rolled back below what was
+// anchored is not signed again (that would fork the log). A stored
+// checkpoint that is not signed by the key is an error.
 func (c *Checkpointer) loadLast(ctx context.Context) error {
 	cps, err := c.st.Checkpoints(ctx, c.logID, 0)
 	if err != nil {
 		return err
 	}
-	if len(cps) == 0 {
-		return nil
+	if len(cps) > 0 {
+		latest := cps[len(cps)-1]
+		cp, _, err := OpenCheckpoint(latest.Note, note.VerifierList(c.verifier))
+		if err != nil {
+			return fmt.Errorf("the latest stored checkpoint of log %q (size %d) does not verify: %w", c.logID, latest.Size, err)
+		}
+		if cp.Size != latest.Size {
+			return fmt.Errorf("the latest stored checkpoint of log %q is stored as size %d but says %d", c.logID, latest.Size, cp.Size)
+		}
+		c.last = &cp
 	}
-	latest := cps[len(cps)-1]
-	cp, _, err := OpenCheckpoint(latest.Note, note.VerifierList(c.verifier))
-	if err != nil {
-		return fmt.Errorf("the latest stored checkpoint of log %q (size %d) does not verify: %w", c.logID, latest.Size, err)
+	for _, a := range c.anchors {
+		notes, err := a.Checkpoints(ctx, c.logID)
+		if err != nil {
+			return fmt.Errorf("read anchor %s: %w", a.Name(), err)
+		}
+		for _, n := range notes {
+			cp, _, err := OpenCheckpoint(n, note.VerifierList(c.verifier))
+			if err != nil || cp.Origin != c.Origin() {
+				continue // not ours, or damaged: verification reports it
+			}
+			if c.last == nil || cp.Size > c.last.Size {
+				cp := cp
+				c.last = &cp
+			}
+		}
 	}
-	if cp.Size != latest.Size {
-		return fmt.Errorf("the latest stored checkpoint of log %q is stored as size %d but says %d", c.logID, latest.Size, cp.Size)
-	}
-	c.last = &cp
 	return nil
 }

@@ -148,6 +148,9 @@ func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOption
 	return v.rep, nil
 }
 
+// errStopScan ends a scan early without failing it.
+var errStopScan = errors.New("stop scan")
+
 type bodyRef struct {
 	nonce [16]byte
 	hash  record.Hash
@@ -180,10 +183,13 @@ type verifier struct {
 	running bool
 	beat    time.Duration
 
-	tree       treeBuilder  // the Merkle tree of the records as read
-	mismatches []mismatch   // checkpoints whose root the records do not give
-	cps        []checkpoint // checkpoints to compare, by size
-	next       int          // the first of cps not yet reached
+	tree       treeBuilder // the Merkle tree of the records as read
+	mismatches []mismatch  // checkpoints whose root the records do not give
+	// cpSize is the size of the checkpoints being compared; coveredBelow
+	// what matching checkpoints of smaller sizes covered.
+	cpSize, coveredBelow int64
+	cps                  []checkpoint // checkpoints to compare, by size
+	next                 int          // the first of cps not yet reached
 }
 
 // mismatch is a checkpoint the log does not match.
@@ -313,7 +319,11 @@ func (v *verifier) linksElsewhere(r *record.Record, next *item) bool {
 
 func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string, from int64, c *record.Committer) error {
 	seen := make(map[int64]bool, len(v.bodies))
+	end := v.tree.n // bodies of records appended after the scan are not this run's
 	err := st.ScanBodies(ctx, logID, from, func(seq int64, content []byte) error {
+		if seq >= end {
+			return errStopScan
+		}
 		ref, ok := v.bodies[seq]
 		if !ok {
 			v.problem(seq, "has a stored body it never committed to (inserted or moved body)")
@@ -326,7 +336,7 @@ func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errStopScan) {
 		return err
 	}
 	for seq := range v.bodies {
@@ -460,10 +470,14 @@ func (v *verifier) reachCheckpoints() {
 		if c.Size != v.tree.n {
 			continue // unreachable: sizes are visited in order
 		}
+		if c.Size != v.cpSize {
+			// The first checkpoint of this size: what was covered below it.
+			v.cpSize, v.coveredBelow = c.Size, v.rep.Covered
+		}
 		if root := v.tree.root(); root != c.Root {
 			// Judged at the end, when the chain's own findings in the range
 			// are known.
-			v.mismatches = append(v.mismatches, mismatch{from: v.rep.Covered, c: c, root: root})
+			v.mismatches = append(v.mismatches, mismatch{from: v.coveredBelow, c: c, root: root})
 			continue
 		}
 		if c.Size > v.rep.Covered {
