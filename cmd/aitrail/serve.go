@@ -116,7 +116,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	bgDone.Add(3)
 	go func() {
 		defer bgDone.Done()
-		watchIntegrity(bg, al, cfg.Verify.Interval, cfg.Alerts.Webhook, integ, m, logger)
+		watchIntegrity(bg, al, cfg.Verify.Interval, cfg.Verify.FullInterval, cfg.Alerts.Webhook, integ, m, logger)
 	}()
 	go func() {
 		defer bgDone.Done()

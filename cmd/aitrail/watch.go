@@ -38,14 +38,16 @@ func (s *integrity) snapshot() any {
 	return out
 }
 
-// watchIntegrity verifies the log in the background: fully once, then
-// every interval only the records added since, until ctx ends. A failure
+// watchIntegrity verifies the log in the background: fully once and every
+// fullInterval, and every interval in between only the records added
+// since, until ctx ends. A failure
 // is logged, shown in /healthz and /metrics, and sent to the webhook; the
 // next run starts from scratch, so a repaired log is noticed.
-func watchIntegrity(ctx context.Context, al *auditLog, interval time.Duration, webhook string, state *integrity, m *metrics.Metrics, log *slog.Logger) {
+func watchIntegrity(ctx context.Context, al *auditLog, interval, fullInterval time.Duration, webhook string, state *integrity, m *metrics.Metrics, log *slog.Logger) {
 	if interval <= 0 {
 		return
 	}
+	var lastFull time.Time
 	verifiers, err := verifierList(al, nil)
 	if err != nil {
 		log.Error("background verification disabled", "err", err)
@@ -54,6 +56,12 @@ func watchIntegrity(ctx context.Context, al *auditLog, interval time.Duration, w
 	var from *ledger.Position
 	wasOK := true
 	for {
+		if fullInterval > 0 && time.Since(lastFull) >= fullInterval {
+			from = nil // all of it again: old records may have been changed
+		}
+		if from == nil {
+			lastFull = time.Now()
+		}
 		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: verifiers, From: from}
 		if from == nil {
 			for _, f := range al.cfg.AnchorFiles() {

@@ -103,6 +103,9 @@ type Checkpoint struct {
 type Verify struct {
 	// Interval between incremental verifications of the new records (0: none).
 	Interval time.Duration `yaml:"interval"`
+	// FullInterval is how often the whole log is verified again, which
+	// catches changes to records verified before.
+	FullInterval time.Duration `yaml:"full_interval"`
 }
 
 // Alerts configures alerting.
@@ -150,7 +153,7 @@ func Default() Config {
 		LogLevel:      "info",
 		Checkpoint:    Checkpoint{Interval: 10 * time.Second, Records: 1000},
 		Heartbeat:     time.Minute,
-		Verify:        Verify{Interval: 5 * time.Minute},
+		Verify:        Verify{Interval: 5 * time.Minute, FullInterval: time.Hour},
 	}
 }
 
@@ -280,8 +283,8 @@ func (c *Config) Validate() error {
 			bad("anchors.witnesses[%d].key: the witness's verifier key is required", i)
 		}
 	}
-	if c.Verify.Interval < 0 {
-		bad("verify.interval: must not be negative")
+	if c.Verify.Interval < 0 || c.Verify.FullInterval < 0 {
+		bad("verify.interval and verify.full_interval: must not be negative")
 	}
 	if w := c.Alerts.Webhook; w != "" {
 		if u, err := url.Parse(w); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
