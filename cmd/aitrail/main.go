@@ -25,6 +25,8 @@ Usage:
   aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID | log-key
   aitrail query    [--actor A] [--session S] [--model M] [--status S] [--since T] [--until T] [--on DATE] [--json]
   aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run)
+  aitrail find     --email X | --phone X | --ssn X | --card X | --iban X | --ip X | --value V   every interaction that held a value
+  aitrail redact   [--jsonl]   redact standard input with the configured rules (to test them)
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
@@ -88,6 +90,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"prove":        runProve,
 		"verify-proof": runVerifyProof,
 		"witness":      runWitness,
+		"find":         runFind,
+		"redact":       runRedact,
 	}
 	name := args[0]
 	switch name {

@@ -14,6 +14,7 @@ import (
 	"github.com/aitrail/aitrail/internal/anchor"
 	"github.com/aitrail/aitrail/internal/config"
 	"github.com/aitrail/aitrail/internal/ledger"
+	"github.com/aitrail/aitrail/internal/pii"
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/store/postgres"
@@ -84,6 +85,7 @@ type auditLog struct {
 	cfg       config.Config
 	skey      string // the log's checkpoint signing key ("" if this machine has none)
 	vkey      string // its verifier key
+	pii       *pii.Index
 }
 
 // checkpointer returns the log's checkpointer, with its anchors.
@@ -134,7 +136,7 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 		return nil, withHint(fmt.Errorf("no audit log in %s", c.Data),
 			"point --data (or AITRAIL_DATA, or --config) at the directory 'aitrail serve' uses")
 	}
-	key, err := commitmentKey(c.CommitmentKeyPath(), create)
+	key, err := secretKey(c.CommitmentKeyPath(), "commitment key", create)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +172,22 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 		st.Close()
 		return nil, err
 	}
-	al := &auditLog{store: st, committer: committer, logID: c.Node, cfg: c, skey: skey, vkey: vkey}
+	piiKey, err := secretKey(c.PIIKeyPath(), "PII index key", create)
+	if err != nil && !create && errors.Is(err, fs.ErrNotExist) {
+		piiKey, err = nil, nil // a log from before the PII index: find has nothing to search
+	}
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var index *pii.Index
+	if piiKey != nil {
+		if index, err = pii.New(piiKey, c.Redact.DefaultRegion); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	al := &auditLog{store: st, committer: committer, logID: c.Node, cfg: c, skey: skey, vkey: vkey, pii: index}
 	if create {
 		if err := al.genesis(ctx); err != nil {
 			st.Close()
@@ -250,24 +267,24 @@ func writeSecret(path, content string, mode os.FileMode) error {
 	return f.Close()
 }
 
-// commitmentKey reads the log's commitment key, creating it when asked. The
-// key is 32 random bytes, stored hex-encoded with mode 0600, beside and not
-// inside the database: whoever holds only the database cannot test guesses
-// against the body commitments.
-func commitmentKey(path string, create bool) ([]byte, error) {
+// secretKey reads a 32-byte key kept hex-encoded in its own file (mode
+// 0600), creating it when asked. Keys live beside, never inside, the
+// database: whoever holds only the database cannot test guesses against the
+// body commitments (commitment.key) or the PII index (pii.key).
+func secretKey(path, what string, create bool) ([]byte, error) {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) && create {
-		key := make([]byte, record.KeySize)
+		key := make([]byte, 32)
 		rand.Read(key)
 		return key, writeSecret(path, hex.EncodeToString(key)+"\n", 0o600)
 	}
 	if err != nil {
-		return nil, withHint(fmt.Errorf("cannot read the commitment key: %w", err),
-			"the key file must be readable by this user; without it bodies cannot be verified")
+		return nil, withHint(fmt.Errorf("cannot read the %s: %w", what, err),
+			"the key file must be readable by this user; back it up apart from the database")
 	}
 	key, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(key) != record.KeySize {
-		return nil, fmt.Errorf("commitment key %s is malformed: want %d hex-encoded bytes", path, record.KeySize)
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("%s %s is malformed: want 32 hex-encoded bytes", what, path)
 	}
 	return key, nil
 }

@@ -80,6 +80,10 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		return err
 	}
 
+	redactor, err := newRedactor(cfg.Redact)
+	if err != nil {
+		return err
+	}
 	integ := &integrity{}
 	upstream, _ := url.Parse(cfg.Upstream)
 	auth := identity.NewAuthenticator(al.store, cfg.Trusted())
@@ -95,6 +99,8 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 			return err
 		},
 		Integrity: integ.snapshot,
+		Redactor:  redactor,
+		PII:       al.pii,
 	}, led, auth, al.store, al.committer, m, logger)
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -58,6 +58,8 @@ type Config struct {
 	// Heartbeat is the interval of heartbeat events, which show that the
 	// gateway was running and recording even without traffic (0: none).
 	Heartbeat time.Duration `yaml:"heartbeat"`
+	// Redact configures what is redacted from stored bodies.
+	Redact Redact `yaml:"redact"`
 	// Verify configures the verification serve runs in the background.
 	Verify Verify `yaml:"verify"`
 	// Alerts configures where alerts go.
@@ -97,6 +99,31 @@ type Checkpoint struct {
 	Interval time.Duration `yaml:"interval"`
 	// Records signs a checkpoint as soon as this many records are new.
 	Records int64 `yaml:"records"`
+}
+
+// Redact configures redaction: per type an action (redact, the default;
+// block: the call is refused; allow: kept in clear), custom regular
+// expressions and dictionaries of terms, and the default phone region.
+type Redact struct {
+	Actions       map[string]string  `yaml:"actions"`
+	Rules         []RedactRule       `yaml:"rules"`
+	Dictionaries  []RedactDictionary `yaml:"dictionaries"`
+	DefaultRegion string             `yaml:"default_region"`
+}
+
+// RedactRule is a custom recognizer: a regular expression (RE2) and the
+// type name its matches get (upper case, e.g. EMPLOYEE_ID).
+type RedactRule struct {
+	Type    string `yaml:"type"`
+	Pattern string `yaml:"pattern"`
+}
+
+// RedactDictionary is a list of terms (project code names, client names)
+// redacted as Type wherever they appear as whole words.
+type RedactDictionary struct {
+	Type          string   `yaml:"type"`
+	Terms         []string `yaml:"terms"`
+	CaseSensitive bool     `yaml:"case_sensitive"`
 }
 
 // Verify configures background verification.
@@ -334,6 +361,9 @@ func (c *Config) AnchorFiles() []string {
 	}
 	return []string{filepath.Join(c.Data, "anchor.jsonl")}
 }
+
+// PIIKeyPath returns the file of the PII index's key.
+func (c *Config) PIIKeyPath() string { return filepath.Join(c.Data, "pii.key") }
 
 // CommitmentKeyPath returns the file of the log's commitment key.
 func (c *Config) CommitmentKeyPath() string { return filepath.Join(c.Data, "commitment.key") }

@@ -15,6 +15,7 @@ import (
 	"github.com/aitrail/aitrail/internal/identity"
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/redact"
 )
 
 // readBody reads a request body of at most max bytes within timeout.
@@ -56,6 +57,7 @@ type call struct {
 	endpoint string
 	req      *record.Record // the sealed request record
 	nonce    [16]byte       // the response record's nonce
+	scope    *redact.Scope  // numbers the placeholders of request and answer alike (nil: no redaction)
 }
 
 // admit does what every recorded call starts with: attribution, the key and
@@ -103,17 +105,28 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 	}
 	c.attribute(rec)
 	rec.ModelDigest = s.models.Digest(r.Context(), req.Model)
-	body := mustJSON(requestBody(req))
+	rb := requestBody(req)
+	var scope *redact.Scope
+	var found []redact.Finding
+	if s.opts.Redactor != nil {
+		scope = s.opts.Redactor.Scope()
+		found = redactRequest(scope, &rb)
+		if blocked := scope.Blocked(); len(blocked) > 0 {
+			s.refuseBlocked(w, r, c, ep.API, rec, raw, rb, found, blocked)
+			return
+		}
+	}
+	body := mustJSON(rb)
 	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
 	rec.RawLen = int64(len(raw))
 	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
-	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body}); err != nil {
+	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body, PII: s.piiEntries(found)}); err != nil {
 		s.logAppendFailure(err)
 		s.metrics.Requests.WithLabelValues(ep.Path, record.StatusError).Inc()
 		replyError(w, ep.API, http.StatusServiceUnavailable, errAuditUnavailable)
 		return
 	}
-	cl := &call{caller: c, api: ep.API, endpoint: ep.Path, req: rec, nonce: record.NewNonce()}
+	cl := &call{caller: c, api: ep.API, endpoint: ep.Path, req: rec, nonce: record.NewNonce(), scope: scope}
 	s.forward(w, r, cl, raw, func() follower { return dialect.NewStream(ep) }, func(status int, b []byte) dialect.Result {
 		res, err := dialect.ParseResponse(ep, status, b)
 		if err != nil && res.Error == "" {
@@ -121,6 +134,26 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		}
 		return res
 	})
+}
+
+// refuseBlocked records, and refuses, a request holding a value of a type
+// the policy blocks. What is stored is redacted like any body; the values
+// are indexed, so a data-subject search finds the attempt too.
+func (s *Server) refuseBlocked(w http.ResponseWriter, r *http.Request, c *caller, api dialect.API, rec *record.Record, raw []byte, rb record.RequestBody, found []redact.Finding, blocked []redact.Type) {
+	msg := "aitrail: the request contains " + typesOf(blocked) + ", which this gateway's policy does not let through; remove it and try again"
+	rec.Status = record.StatusBlocked
+	rec.Detail = mustJSON(map[string]any{"error": msg, "http_status": http.StatusForbidden, "blocked_types": blocked})
+	body := mustJSON(rb)
+	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
+	rec.RawLen = int64(len(raw))
+	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
+	status := http.StatusForbidden
+	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body, PII: s.piiEntries(found)}); err != nil {
+		s.logAppendFailure(err)
+		status, msg = http.StatusServiceUnavailable, errAuditUnavailable
+	}
+	s.metrics.Requests.WithLabelValues(s.endpointLabel(r.URL.Path), record.StatusBlocked).Inc()
+	replyError(w, api, status, msg)
 }
 
 // refuseMalformed records a request that could not be understood, keeping

@@ -17,6 +17,7 @@ import (
 	"github.com/aitrail/aitrail/internal/dialect"
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/redact"
 )
 
 // follower follows a streamed answer frame by frame (dialect.Stream).
@@ -42,6 +43,7 @@ type outcome struct {
 	ttft           time.Duration
 	rawLen         int64
 	rawHash        record.Hash
+	blocked        []redact.Type // types the policy blocks found in the answer
 }
 
 // forward sends the sealed request upstream and relays the answer.
@@ -121,6 +123,10 @@ func (s *Server) relayBuffered(w http.ResponseWriter, r *http.Request, c *call, 
 		return
 	}
 	if o.status == record.StatusClientAborted {
+		return
+	}
+	if len(o.blocked) > 0 {
+		replyError(w, c.api, http.StatusForbidden, "aitrail: the answer contains "+typesOf(o.blocked)+", which this gateway's policy does not let through")
 		return
 	}
 	if o.errText != "" {
@@ -302,10 +308,23 @@ func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
 	if o.errText != "" {
 		rec.Detail = mustJSON(map[string]string{"error": o.errText})
 	}
-	body := mustJSON(record.ResponseBody{Text: res.Text, Thinking: res.Thinking, ToolCalls: res.ToolCalls,
-		Embeddings: res.Embeddings, Error: res.Error})
+	rb := record.ResponseBody{Text: res.Text, Thinking: res.Thinking, ToolCalls: res.ToolCalls,
+		Embeddings: res.Embeddings, Error: res.Error}
+	var found []redact.Finding
+	if c.scope != nil {
+		found = redactResponse(c.scope, &rb)
+		if blocked := c.scope.Blocked(); len(blocked) > 0 {
+			o.blocked = blocked
+			if !c.req.Stream {
+				// A whole answer not yet released is withheld.
+				rec.Status = record.StatusBlocked
+			}
+			rec.Detail = mustJSON(map[string]any{"error": o.errText, "blocked_types": blocked, "released": c.req.Stream})
+		}
+	}
+	body := mustJSON(rb)
 	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
-	err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body})
+	err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body, PII: s.piiEntries(found)})
 	if err != nil {
 		s.logAppendFailure(err)
 		s.metrics.Requests.WithLabelValues(c.endpoint, record.StatusError).Inc()

@@ -35,7 +35,9 @@ import (
 	"github.com/aitrail/aitrail/internal/identity"
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/metrics"
+	"github.com/aitrail/aitrail/internal/pii"
 	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/redact"
 	"github.com/aitrail/aitrail/internal/store"
 )
 
@@ -63,6 +65,10 @@ type Options struct {
 	ModelCacheTTL    time.Duration
 	// Health, if set, is called by GET /healthz; an error makes it 503.
 	Health func(ctx context.Context) error
+	// Redactor, if set, redacts the bodies before they are stored; PII, if
+	// set, indexes what it found.
+	Redactor *redact.Redactor
+	PII      *pii.Index
 	// Integrity, if set, reports the latest background verification; it is
 	// shown by GET /healthz under "integrity" (a failed verification does
 	// not make the gateway unhealthy: new calls are still recorded).

@@ -25,6 +25,10 @@ type Filter struct {
 	Status                string // ok, error, denied, blocked, client_aborted, interrupted, in_progress
 	Since, Until          time.Time
 	Limit                 int // at most this many, the earliest first (0: all)
+	// LogID and Seqs, if set, select the interactions whose request is
+	// one of these records of that log.
+	LogID string
+	Seqs  []int64
 }
 
 // Interaction is one model call as an auditor reads it. Its JSON form is
@@ -68,7 +72,7 @@ const (
 
 // Run returns the interactions matching f, in log and sequence order.
 func Run(ctx context.Context, st Store, f Filter) ([]Interaction, error) {
-	sf := store.Filter{Kinds: []string{record.KindRequest}, Actor: f.Actor, Session: f.Session, Model: f.Model}
+	sf := store.Filter{Kinds: []string{record.KindRequest}, Actor: f.Actor, Session: f.Session, Model: f.Model, LogID: f.LogID, Seqs: f.Seqs}
 	if !f.Since.IsZero() {
 		sf.Since = f.Since.UnixNano()
 	}

@@ -1,0 +1,119 @@
+package e2e
+
+import (
+	"bytes"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestRedaction: what a prompt holds of e-mail addresses, card numbers and
+// secrets never reaches the stored bodies; placeholders are numbered per
+// record; 'aitrail find' lists the interactions that held a value; a
+// blocked type refuses the call in the caller's dialect and is recorded.
+func TestRedaction(t *testing.T) {
+	t.Parallel()
+	up := startUpstream(t)
+	dir := t.TempDir()
+	key := integCreateKey(t, dir, "redacted")
+	g := integGateway(t, dir, up.URL, integConfig+"redact:\n  actions:\n    US_SSN: block\n")
+
+	const prompt = "Mail alice@example.com the card 4111 1111 1111 1111, cc bob@corp.io and ALICE@example.com; token ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+	secrets := []string{"alice@example.com", "ALICE@example.com", "bob@corp.io", "4111 1111 1111 1111", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"}
+	r := call(t, http.MethodPost, g.URL+"/api/chat", key,
+		`{"model":"tiny","stream":false,"messages":[{"role":"user","content":"`+prompt+`"}]}`, "X-Request-Id", "redact-1")
+	if r.status != http.StatusOK {
+		t.Fatalf("chat: %d %s", r.status, r.body)
+	}
+	its := g.query(t, "--actor", "redacted")
+	var it *interaction
+	for i := range its {
+		if its[i].CorrelationID == "redact-1" {
+			it = &its[i]
+		}
+	}
+	if it == nil {
+		t.Fatalf("the call is not in the log: %+v", its)
+	}
+	const want = "user: Mail [EMAIL_1] the card [CREDIT_CARD_1], cc [EMAIL_2] and [EMAIL_1]; token [GITHUB_TOKEN_1]"
+	if it.Prompt != want {
+		t.Errorf("recorded prompt = %q, want %q", it.Prompt, want)
+	}
+	if it.PromptHash == "" {
+		t.Error("the original prompt's hash is not kept")
+	}
+	// Nothing of the values is stored in clear, anywhere in the bodies.
+	db := openDB(t, dir)
+	rows, err := db.Query(`SELECT content FROM bodies`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var b []byte
+		rows.Scan(&b)
+		for _, s := range secrets {
+			if bytes.Contains(bytes.ToLower(b), bytes.ToLower([]byte(s))) {
+				t.Errorf("a stored body holds %q: %s", s, b)
+			}
+		}
+	}
+	rows.Close()
+	db.Close()
+
+	// Data-subject search, by the index of keyed hashes.
+	for _, tc := range []struct {
+		args []string
+		want int
+	}{
+		{[]string{"--email", "Alice@Example.COM"}, 1},
+		{[]string{"--card", "4111-1111-1111-1111"}, 1},
+		{[]string{"--email", "nobody@example.com"}, 0},
+	} {
+		res := g.run(t, "find", append(tc.args, "--json")...)
+		n := strings.Count(res.stdout, "\n")
+		if res.code != 0 || n != tc.want || (n > 0 && !strings.Contains(res.stdout, `"correlation_id":"redact-1"`)) {
+			t.Errorf("aitrail find %v = exit %d, %d interactions\n%s%s; want %d", tc.args, res.code, n, res.stdout, res.stderr, tc.want)
+		}
+	}
+
+	// A blocked type: refused in each dialect, recorded as blocked.
+	for _, tc := range []struct{ path, body, shape string }{
+		{"/api/generate", `{"model":"tiny","prompt":"my SSN is 536-22-8726"}`, `{"error":"aitrail: the request contains US_SSN`},
+		{"/v1/chat/completions", `{"model":"tiny","messages":[{"role":"user","content":"SSN 536-22-8726"}]}`, `"type":"permission_error"`},
+	} {
+		r := call(t, http.MethodPost, g.URL+tc.path, key, tc.body)
+		if r.status != http.StatusForbidden || !bytes.Contains(r.body, []byte(tc.shape)) {
+			t.Errorf("POST %s with an SSN = %d %s, want 403 with %s", tc.path, r.status, r.body, tc.shape)
+		}
+	}
+	blocked := g.query(t, "--actor", "redacted", "--status", "blocked")
+	if len(blocked) != 2 || strings.Contains(blocked[0].Prompt, "536-22-8726") || !strings.Contains(blocked[0].Prompt, "[US_SSN_1]") {
+		t.Errorf("blocked calls recorded as %+v; want 2, the SSN redacted", blocked)
+	}
+	if res := g.run(t, "find", "--ssn", "536228726", "--json"); strings.Count(res.stdout, "\n") != 2 {
+		t.Errorf("aitrail find --ssn: %s%s; want the 2 blocked attempts", res.stdout, res.stderr)
+	}
+}
+
+// TestRedactCommand: 'aitrail redact --jsonl' redacts what it reads with the
+// configured rules and never prints the values it found.
+func TestRedactCommand(t *testing.T) {
+	t.Parallel()
+	cfg := t.TempDir() + "/aitrail.yaml"
+	if err := os.WriteFile(cfg, []byte("redact:\n  rules:\n    - {type: EMPLOYEE_ID, pattern: 'EMP-[0-9]{6}'}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(aitrailBin, "redact", "--jsonl", "--config", cfg)
+	cmd.Env = childEnv()
+	cmd.Stdin = strings.NewReader(`{"text":"EMP-123456 wrote to ceo@example.com"}` + "\n")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("aitrail redact: %v", err)
+	}
+	const want = `{"redacted":"[EMPLOYEE_ID_1] wrote to [EMAIL_1]"`
+	if !strings.HasPrefix(string(out), want) || strings.Contains(string(out), "ceo@example.com") || strings.Contains(string(out), "123456") {
+		t.Errorf("aitrail redact --jsonl printed %s, want it to start with %s and hold no value", out, want)
+	}
+}
