@@ -68,6 +68,7 @@ func BenchmarkRedact(b *testing.B) {
 					r.Redact(t)
 				}
 			}
+			b.ReportMetric(float64(len(bc.texts)), "prompts/op")
 		})
 	}
 }

@@ -61,7 +61,9 @@ func (r *Redactor) detect(text string, now time.Time) []cand {
 	}
 	d.custom()
 	cs := d.resolve(holes)
-	d.r = nil
+	// Keep no text or value alive in the pool.
+	clear(d.cands[:cap(d.cands)])
+	*d = detector{digits: d.digits[:0], cands: d.cands[:0]}
 	detectors.Put(d)
 	return cs
 }
@@ -418,11 +420,6 @@ func hasPrefixFold(s, prefix string) bool {
 		}
 	}
 	return true
-}
-
-// hasSuffixFold is hasPrefixFold at the end.
-func hasSuffixFold(s, suffix string) bool {
-	return len(s) >= len(suffix) && hasPrefixFold(s[len(s)-len(suffix):], suffix)
 }
 
 // prevWord returns the word (ASCII letters) that ends before i, skipping

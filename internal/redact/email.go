@@ -173,9 +173,9 @@ var genericTLDs = func() map[string]bool {
 		network digital media studio design global group center zone team works tools academy
 		consulting finance financial bank insurance health care clinic hospital law legal
 		pharmacy dental doctor energy engineering education school university college careers
-		club community foundation church social software host hosting website space systems
-		tools support ventures capital partners holdings international institute science
-		technology marketing events photography art fashion games games ltd llc inc gmbh
+		club community foundation church social software host hosting website space
+		support ventures capital partners holdings international institute science
+		technology marketing events photography art fashion games ltd llc inc gmbh
 		london berlin paris nyc tokyo amsterdam wien bayern vegas miami boston moscow
 		google amazon apple microsoft aws azure gle youtube
 		local internal corp lan intranet home localdomain example test invalid`) {

@@ -13,21 +13,21 @@ const (
 	kwSecret    uint32 = 1 << iota // a password: any value
 	kwToken                        // a token, secret or API key: a token-shaped value
 	kwAWSSecret                    // an AWS secret access key
-	kwBearer                       // "Bearer" and "Basic" credentials
-	kwBasic
-	kwDOB       // a date of birth follows
-	kwSSN       // a social security number follows
-	kwSecurity  // "security", an SSN keyword after "social"
-	kwPhone     // a phone number follows
-	kwNumber    // "number": a phone number follows after "my", "your"...
-	kwMRN       // a medical record number follows
-	kwPatient   // "patient", "chart"...: an MRN keyword before "id", "number"...
-	kwRecord    // "record", an MRN keyword after "medical"
-	kwPassport  // a passport number follows
-	kwDL        // a driving licence number follows
-	kwLicense   // "license", a DL keyword after "driver's"...
-	kwDOBAbbrev // "d" of "D.O.B."
-	kwSS        // "ss" of "SS#"
+	kwBearer                       // "Bearer" credentials
+	kwBasic                        // "Basic" credentials, after "Authorization:"
+	kwDOB                          // a date of birth follows
+	kwSSN                          // a social security number follows
+	kwSecurity                     // "security", an SSN keyword after "social"
+	kwPhone                        // a phone number follows
+	kwNumber                       // "number": a phone number follows after "my", "your"...
+	kwMRN                          // a medical record number follows
+	kwPatient                      // "patient", "chart"...: an MRN keyword before "id", "number"...
+	kwRecord                       // "record", an MRN keyword after "medical"
+	kwPassport                     // a passport number follows
+	kwDL                           // a driving licence number follows
+	kwLicense                      // "license", a DL keyword after "driver's"...
+	kwDOBAbbrev                    // "d" of "D.O.B."
+	kwSS                           // "ss" of "SS#"
 )
 
 var keywords = map[string]uint32{
@@ -47,7 +47,7 @@ var keywords = map[string]uint32{
 	// Dates of birth.
 	"dob": kwDOB, "birth": kwDOB, "birthday": kwDOB, "birthdate": kwDOB, "born": kwDOB,
 	"geboren": kwDOB, "geb": kwDOB, "geburtsdatum": kwDOB, "geburtstag": kwDOB,
-	"naissance": kwDOB, "né": kwDOB, "née": kwDOB, "nee": kwDOB, "Né": kwDOB, "Née": kwDOB,
+	"naissance": kwDOB, "né": kwDOB, "née": kwDOB,
 	"nacimiento": kwDOB, "nacido": kwDOB, "nacida": kwDOB, "nascita": kwDOB, "nato": kwDOB,
 	"nata": kwDOB, "nascimento": kwDOB, "nascido": kwDOB, "nascida": kwDOB,
 	"geboortedatum": kwDOB, "生年月日": kwDOB,

@@ -284,8 +284,8 @@ func (d *detector) ipv4(i int) bool {
 // spaces; with its country's length and a valid mod-97 check.
 func (d *detector) iban(a, b int) int {
 	s := d.s
-	cc := string([]byte{s[a] &^ 0x20, s[a+1] &^ 0x20})
-	want := ibanLength[cc]
+	cc := [2]byte{s[a] &^ 0x20, s[a+1] &^ 0x20}
+	want := ibanLength[string(cc[:])]
 	if want == 0 {
 		return 0
 	}

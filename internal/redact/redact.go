@@ -306,7 +306,7 @@ func (r *Redactor) Action(t Type) Action { return r.actions[t] }
 type Finding struct {
 	Type       Type
 	Start, End int    // byte offsets of the value in the text
-	Value      string // the original text, text[Start:End]
+	Value      string // the original text, text[Start:End]: the sensitive value itself, never to be logged or stored
 	// Placeholder replaced the value in the redacted text, e.g. "[EMAIL_1]".
 	Placeholder string
 }
