@@ -53,7 +53,7 @@ var integFiles = []string{"audit.db", "commitment.key", "log.key", "log.pub", "a
 var integColumns = []string{"log_id", "seq", "version", "time_ns", "kind", "actor", "role", "session", "reason",
 	"client_ip", "correlation_id", "endpoint", "model", "model_digest", "params", "stream", "status",
 	"upstream_status", "done_reason", "request_seq", "tokens_in", "tokens_out", "latency_us", "ttft_us",
-	"nonce", "raw_hash", "raw_len", "body_hash", "detail", "prev_hash", "entry_hash"}
+	"nonce", "raw_hash", "raw_len", "body_hash", "clear_hash", "detail", "prev_hash", "entry_hash"}
 
 var witnessServing = regexp.MustCompile(`msg="aitrail witness serving" listen=(http://\S+)`)
 
@@ -1417,7 +1417,7 @@ func integShift(t *testing.T, db *sql.DB, seq int64) {
 const integRecordColumns = `log_id, seq, version, time_ns, kind, actor, role, session, reason,
 client_ip, correlation_id, endpoint, model, model_digest, params, stream, status,
 upstream_status, done_reason, request_seq, tokens_in, tokens_out, latency_us, ttft_us,
-nonce, raw_hash, raw_len, body_hash, detail, prev_hash, entry_hash`
+nonce, raw_hash, raw_len, body_hash, clear_hash, detail, prev_hash, entry_hash`
 
 // integRecords reads the records of the log main, in seq order, with their
 // stored entry hashes.
@@ -1435,17 +1435,18 @@ func integRecords(t *testing.T, db interface {
 	for rows.Next() {
 		r := new(record.Record)
 		var stream int64
-		var nonce, raw, body, prev, entry []byte
+		var nonce, raw, body, clear, prev, entry []byte
 		if err := rows.Scan(&r.LogID, &r.Seq, &r.Version, &r.Time, &r.Kind, &r.Actor, &r.Role, &r.Session, &r.Reason,
 			&r.ClientIP, &r.CorrelationID, &r.Endpoint, &r.Model, &r.ModelDigest, &r.Params, &stream, &r.Status,
 			&r.UpstreamStatus, &r.DoneReason, &r.RequestSeq, &r.TokensIn, &r.TokensOut, &r.LatencyUS, &r.TTFTUS,
-			&nonce, &raw, &r.RawLen, &body, &r.Detail, &prev, &entry); err != nil {
+			&nonce, &raw, &r.RawLen, &body, &clear, &r.Detail, &prev, &entry); err != nil {
 			t.Fatal(err)
 		}
 		r.Stream = stream != 0
 		copy(r.Nonce[:], nonce)
 		copy(r.RawHash[:], raw)
 		copy(r.BodyHash[:], body)
+		copy(r.ClearHash[:], clear)
 		copy(r.PrevHash[:], prev)
 		var h record.Hash
 		copy(h[:], entry)

@@ -220,7 +220,7 @@ var sealedFields = []struct {
 	{"endpoint", 's'}, {"model", 's'}, {"model_digest", 's'}, {"params", 's'}, {"stream", 'b'},
 	{"status", 's'}, {"upstream_status", 'i'}, {"done_reason", 's'}, {"request_seq", 'i'},
 	{"tokens_in", 'i'}, {"tokens_out", 'i'}, {"latency_us", 'i'}, {"ttft_us", 'i'}, {"nonce", 's'},
-	{"raw_hash", 's'}, {"raw_len", 'i'}, {"body_hash", 's'}, {"detail", 's'}, {"prev_hash", 's'},
+	{"raw_hash", 's'}, {"raw_len", 'i'}, {"body_hash", 's'}, {"clear_hash", 's'}, {"detail", 's'}, {"prev_hash", 's'},
 }
 
 // entryHash computes the entry hash of the stored record seq from its

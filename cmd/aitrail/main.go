@@ -27,6 +27,7 @@ Usage:
   aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run)
   aitrail find     --email X | --phone X | --ssn X | --card X | --iban X | --ip X | --value V   every interaction that held a value
   aitrail redact   [--jsonl]   redact standard input with the configured rules (to test them)
+  aitrail raw      SEQ --reason TEXT [--part clear|raw]   read a raw body from the encrypted vault (the read is recorded)
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
@@ -92,6 +93,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"witness":      runWitness,
 		"find":         runFind,
 		"redact":       runRedact,
+		"raw":          runRaw,
 	}
 	name := args[0]
 	switch name {

@@ -84,6 +84,15 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	if err != nil {
 		return err
 	}
+	var raw gateway.Vault
+	if cfg.Bodies == "full" {
+		v, closeVault, err := openVault(ctx, e, cfg, true)
+		if err != nil {
+			return err
+		}
+		defer closeVault()
+		raw = v
+	}
 	integ := &integrity{}
 	upstream, _ := url.Parse(cfg.Upstream)
 	auth := identity.NewAuthenticator(al.store, cfg.Trusted())
@@ -101,6 +110,10 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		Integrity: integ.snapshot,
 		Redactor:  redactor,
 		PII:       al.pii,
+		Vault:     raw,
+		LogID:     al.logID,
+		RawTTL:    cfg.Vault.RawRetention,
+		NoBodies:  cfg.Bodies == "none",
 	}, led, auth, al.store, al.committer, m, logger)
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -58,6 +58,13 @@ type Config struct {
 	// Heartbeat is the interval of heartbeat events, which show that the
 	// gateway was running and recording even without traffic (0: none).
 	Heartbeat time.Duration `yaml:"heartbeat"`
+	// Bodies says what is kept of prompts and answers: "full" (the redacted
+	// text in the log and the raw text encrypted in the vault, the
+	// default), "redacted" (the redacted text only) or "none" (only the
+	// sealed hashes).
+	Bodies string `yaml:"bodies"`
+	// Vault configures the encrypted store of raw bodies (bodies: full).
+	Vault Vault `yaml:"vault"`
 	// Redact configures what is redacted from stored bodies.
 	Redact Redact `yaml:"redact"`
 	// Verify configures the verification serve runs in the background.
@@ -126,6 +133,16 @@ type RedactDictionary struct {
 	CaseSensitive bool     `yaml:"case_sensitive"`
 }
 
+// Vault configures the raw vault.
+type Vault struct {
+	// KeyFile holds the master key (64 hex digits); AITRAIL_VAULT_KEY, if
+	// set, is used instead. Default DATA/vault.key, made on first start.
+	KeyFile string `yaml:"key_file"`
+	// RawRetention is how long raw bodies are kept (the retention purge
+	// destroys their keys after it).
+	RawRetention time.Duration `yaml:"raw_retention"`
+}
+
 // Verify configures background verification.
 type Verify struct {
 	// Interval between incremental verifications of the new records (0: none).
@@ -181,6 +198,8 @@ func Default() Config {
 		Checkpoint:    Checkpoint{Interval: 10 * time.Second, Records: 1000},
 		Heartbeat:     time.Minute,
 		Verify:        Verify{Interval: 5 * time.Minute, FullInterval: time.Hour},
+		Bodies:        "full",
+		Vault:         Vault{RawRetention: 30 * 24 * time.Hour},
 	}
 }
 
@@ -194,6 +213,7 @@ var Env = map[string]string{
 	"AITRAIL_NODE":             "node",
 	"AITRAIL_REQUIRE_REASON":   "require_reason",
 	"AITRAIL_LOG_LEVEL":        "log_level",
+	"AITRAIL_BODIES":           "bodies",
 }
 
 // Load returns the defaults overridden by the file (if path is not "") and
@@ -247,6 +267,8 @@ func (c *Config) Set(key, v string) error {
 		c.RequireReason = b
 	case "log_level":
 		c.LogLevel = v
+	case "bodies":
+		c.Bodies = v
 	default:
 		return fmt.Errorf("unknown setting %q", key)
 	}
@@ -310,6 +332,14 @@ func (c *Config) Validate() error {
 			bad("anchors.witnesses[%d].key: the witness's verifier key is required", i)
 		}
 	}
+	switch c.Bodies {
+	case "full", "redacted", "none":
+	default:
+		bad("bodies: %q is not full, redacted or none", c.Bodies)
+	}
+	if c.Vault.RawRetention <= 0 {
+		bad("vault.raw_retention: must be positive")
+	}
 	if c.Verify.Interval < 0 || c.Verify.FullInterval < 0 {
 		bad("verify.interval and verify.full_interval: must not be negative")
 	}
@@ -361,6 +391,16 @@ func (c *Config) AnchorFiles() []string {
 	}
 	return []string{filepath.Join(c.Data, "anchor.jsonl")}
 }
+
+// VaultKeyPath returns the file of the vault's master key, and VaultPath
+// the vault's SQLite database (beside, not inside, the audit database).
+func (c *Config) VaultKeyPath() string {
+	if c.Vault.KeyFile != "" {
+		return c.Vault.KeyFile
+	}
+	return filepath.Join(c.Data, "vault.key")
+}
+func (c *Config) VaultPath() string { return filepath.Join(c.Data, "vault.db") }
 
 // PIIKeyPath returns the file of the PII index's key.
 func (c *Config) PIIKeyPath() string { return filepath.Join(c.Data, "pii.key") }

@@ -106,6 +106,10 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 	c.attribute(rec)
 	rec.ModelDigest = s.models.Digest(r.Context(), req.Model)
 	rb := requestBody(req)
+	var clear []byte
+	if s.opts.Vault != nil {
+		clear = mustJSON(rb) // before redaction: only the vault keeps it
+	}
 	var scope *redact.Scope
 	var found []redact.Finding
 	if s.opts.Redactor != nil {
@@ -119,14 +123,23 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 	body := mustJSON(rb)
 	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
 	rec.RawLen = int64(len(raw))
-	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
-	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body, PII: s.piiEntries(found)}); err != nil {
-		s.logAppendFailure(err)
+	vaultErr, logErr := s.keep(context.WithoutCancel(r.Context()), rec, body, clear, raw, found)
+	if logErr != nil {
+		s.logAppendFailure(logErr)
 		s.metrics.Requests.WithLabelValues(ep.Path, record.StatusError).Inc()
 		replyError(w, ep.API, http.StatusServiceUnavailable, errAuditUnavailable)
 		return
 	}
 	cl := &call{caller: c, api: ep.API, endpoint: ep.Path, req: rec, nonce: record.NewNonce(), scope: scope}
+	if vaultErr != nil {
+		// The request is recorded; its outcome says why it went no further.
+		s.log.Error("raw vault seal failed; refusing calls", "err", vaultErr)
+		o := outcome{status: record.StatusError, errText: "the raw vault cannot store this call"}
+		o.rawHash, o.rawLen = s.commitBytes(cl.nonce, nil)
+		s.recordResponse(r, cl, &o)
+		replyError(w, ep.API, http.StatusServiceUnavailable, errAuditUnavailable)
+		return
+	}
 	s.forward(w, r, cl, raw, func() follower { return dialect.NewStream(ep) }, func(status int, b []byte) dialect.Result {
 		res, err := dialect.ParseResponse(ep, status, b)
 		if err != nil && res.Error == "" {
@@ -143,12 +156,11 @@ func (s *Server) refuseBlocked(w http.ResponseWriter, r *http.Request, c *caller
 	msg := "aitrail: the request contains " + typesOf(blocked) + ", which this gateway's policy does not let through; remove it and try again"
 	rec.Status = record.StatusBlocked
 	rec.Detail = mustJSON(map[string]any{"error": msg, "http_status": http.StatusForbidden, "blocked_types": blocked})
-	body := mustJSON(rb)
 	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
 	rec.RawLen = int64(len(raw))
-	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
 	status := http.StatusForbidden
-	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body, PII: s.piiEntries(found)}); err != nil {
+	// What the policy blocks is not kept in the vault either.
+	if _, err := s.keep(context.WithoutCancel(r.Context()), rec, mustJSON(rb), nil, nil, found); err != nil {
 		s.logAppendFailure(err)
 		status, msg = http.StatusServiceUnavailable, errAuditUnavailable
 	}
@@ -160,17 +172,27 @@ func (s *Server) refuseBlocked(w http.ResponseWriter, r *http.Request, c *caller
 // what was sent, and answers 400.
 func (s *Server) refuseMalformed(w http.ResponseWriter, r *http.Request, c *caller, api dialect.API, kind string, raw []byte, msg string) {
 	rec := c.event(kind, r.Method+" "+r.URL.Path, record.StatusError, map[string]any{"error": msg, "http_status": http.StatusBadRequest})
-	var body []byte
+	rb := record.RequestBody{Prompt: "[" + itoa(int64(len(raw))) + " bytes, not UTF-8]"}
 	if utf8.Valid(raw) {
-		body = mustJSON(record.RequestBody{Prompt: string(raw)})
-	} else {
-		body = mustJSON(record.RequestBody{Prompt: "[" + itoa(int64(len(raw))) + " bytes, not UTF-8]"})
+		rb.Prompt = string(raw)
+	}
+	var clear []byte
+	if s.opts.Vault != nil {
+		clear = mustJSON(rb)
+	}
+	// What was sent is kept like any prompt: redacted in the log.
+	var found []redact.Finding
+	if s.opts.Redactor != nil {
+		found = redactRequest(s.opts.Redactor.Scope(), &rb)
 	}
 	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
 	rec.RawLen = int64(len(raw))
-	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
 	status := http.StatusBadRequest
-	if err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body}); err != nil {
+	vaultErr, err := s.keep(context.WithoutCancel(r.Context()), rec, mustJSON(rb), clear, raw, found)
+	if err == nil {
+		err = vaultErr
+	}
+	if err != nil {
 		s.logAppendFailure(err)
 		status, msg = http.StatusServiceUnavailable, errAuditUnavailable
 	}

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/aitrail/aitrail/internal/dialect"
-	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/redact"
 )
@@ -44,6 +43,7 @@ type outcome struct {
 	rawLen         int64
 	rawHash        record.Hash
 	blocked        []redact.Type // types the policy blocks found in the answer
+	rawBody        []byte        // a whole (non-streamed) answer, for the vault
 }
 
 // forward sends the sealed request upstream and relays the answer.
@@ -113,6 +113,7 @@ func (s *Server) relayBuffered(w http.ResponseWriter, r *http.Request, c *call, 
 			s.metrics.UpstreamErrors.WithLabelValues("status").Inc()
 		}
 		o.rawHash, o.rawLen = s.commitBytes(c.nonce, body)
+		o.rawBody = body
 	} else {
 		o.result.Error = o.errText
 		body = dialect.ErrorBody(c.api, status, "aitrail: "+o.errText)
@@ -310,6 +311,10 @@ func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
 	}
 	rb := record.ResponseBody{Text: res.Text, Thinking: res.Thinking, ToolCalls: res.ToolCalls,
 		Embeddings: res.Embeddings, Error: res.Error}
+	var clear []byte
+	if s.opts.Vault != nil {
+		clear = mustJSON(rb) // before redaction: only the vault keeps it
+	}
 	var found []redact.Finding
 	if c.scope != nil {
 		found = redactResponse(c.scope, &rb)
@@ -322,9 +327,13 @@ func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
 			rec.Detail = mustJSON(map[string]any{"error": o.errText, "blocked_types": blocked, "released": c.req.Stream})
 		}
 	}
-	body := mustJSON(rb)
-	rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
-	err := s.ledger.Append(context.WithoutCancel(r.Context()), &ledger.Entry{Record: rec, Body: body, PII: s.piiEntries(found)})
+	vaultErr, err := s.keep(context.WithoutCancel(r.Context()), rec, mustJSON(rb), clear, o.rawBody, found)
+	if err == nil && vaultErr != nil {
+		// The outcome is recorded but its raw text could not be kept: the
+		// answer is not released, as when the log cannot record it.
+		s.log.Error("raw vault seal failed; refusing calls", "err", vaultErr)
+		return vaultErr
+	}
 	if err != nil {
 		s.logAppendFailure(err)
 		s.metrics.Requests.WithLabelValues(c.endpoint, record.StatusError).Inc()

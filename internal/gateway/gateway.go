@@ -47,6 +47,12 @@ type Ledger interface {
 	Append(ctx context.Context, entries ...*ledger.Entry) error
 }
 
+// Vault keeps raw bodies encrypted (package vault).
+type Vault interface {
+	// Seal returns once the parts are durable.
+	Seal(ctx context.Context, logID string, nonce [16]byte, parts map[string][]byte, expires time.Time) error
+}
+
 // Sessions stores sessions with a declared reason.
 type Sessions interface {
 	CreateSession(ctx context.Context, s store.Session) error
@@ -69,6 +75,13 @@ type Options struct {
 	// set, indexes what it found.
 	Redactor *redact.Redactor
 	PII      *pii.Index
+	// Vault, if set, keeps the raw bodies encrypted, under LogID and each
+	// record's nonce, for RawTTL.
+	Vault  Vault
+	LogID  string
+	RawTTL time.Duration
+	// NoBodies keeps no body at all: only the sealed hashes.
+	NoBodies bool
 	// Integrity, if set, reports the latest background verification; it is
 	// shown by GET /healthz under "integrity" (a failed verification does
 	// not make the gateway unhealthy: new calls are still recorded).

@@ -1,9 +1,12 @@
 package gateway
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
+	"time"
 
+	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/redact"
 	"github.com/aitrail/aitrail/internal/store"
@@ -89,4 +92,35 @@ func typesOf(types []redact.Type) string {
 		names = append(names, string(t))
 	}
 	return strings.Join(names, ", ")
+}
+
+// keep appends a record with its bodies as the configuration asks: the
+// redacted body in the log (unless NoBodies), the clear body, and the raw
+// bytes when given, sealed in the vault, concurrently, both durable when
+// keep returns. clear is the body before redaction (nil without a vault).
+// A failure of either is returned; the caller refuses the call.
+func (s *Server) keep(ctx context.Context, rec *record.Record, body, clear, raw []byte, found []redact.Finding) (vaultErr, logErr error) {
+	if s.opts.NoBodies {
+		body = nil
+	}
+	if body != nil {
+		rec.BodyHash = s.committer.Commit(rec.Nonce, record.LabelBody, body)
+	}
+	var done chan error
+	if s.opts.Vault != nil && clear != nil {
+		rec.ClearHash = s.committer.Commit(rec.Nonce, record.LabelClear, clear)
+		parts := map[string][]byte{"clear": clear}
+		if raw != nil {
+			parts["raw"] = raw
+		}
+		done = make(chan error, 1)
+		go func() {
+			done <- s.opts.Vault.Seal(ctx, s.opts.LogID, rec.Nonce, parts, time.Now().Add(s.opts.RawTTL))
+		}()
+	}
+	logErr = s.ledger.Append(ctx, &ledger.Entry{Record: rec, Body: body, PII: s.piiEntries(found)})
+	if done != nil {
+		vaultErr = <-done
+	}
+	return vaultErr, logErr
 }

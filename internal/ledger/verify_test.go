@@ -67,11 +67,11 @@ func insert(t *testing.T, st *sqlite.Store, r *record.Record) {
 	if r.Stream {
 		stream = 1
 	}
-	exec(t, st.DB(), `INSERT INTO records VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)`,
+	exec(t, st.DB(), `INSERT INTO records VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32)`,
 		r.LogID, r.Seq, r.Version, r.Time, r.Kind, r.Actor, r.Role, r.Session, r.Reason, r.ClientIP, r.CorrelationID,
 		r.Endpoint, r.Model, r.ModelDigest, orEmpty(r.Params), stream, r.Status, r.UpstreamStatus, r.DoneReason,
 		r.RequestSeq, r.TokensIn, r.TokensOut, r.LatencyUS, r.TTFTUS, r.Nonce[:], hashCol(r.RawHash), r.RawLen,
-		hashCol(r.BodyHash), orEmpty(r.Detail), r.PrevHash[:], eh[:])
+		hashCol(r.BodyHash), hashCol(r.ClearHash), orEmpty(r.Detail), r.PrevHash[:], eh[:])
 }
 
 func orEmpty(b []byte) []byte {

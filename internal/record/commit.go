@@ -11,8 +11,9 @@ import (
 // Commitment labels: what a commitment is over. A label is bound into the
 // commitment so that a request's raw bytes can never pass for its body.
 const (
-	LabelRaw  = "raw"  // the exact bytes exchanged with the caller
-	LabelBody = "body" // the stored, readable body
+	LabelRaw   = "raw"   // the exact bytes exchanged with the caller
+	LabelBody  = "body"  // the stored, readable (redacted) body
+	LabelClear = "clear" // the body before redaction, kept only in the vault
 )
 
 // A Committer makes keyed commitments to record bodies.

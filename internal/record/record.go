@@ -66,6 +66,7 @@ const (
 	KindLogCreated     = "log.created"             // the first record of every log
 	KindHeartbeat      = "heartbeat"               // serve is running and recording, traffic or not
 	KindErased         = "body.erased"             // bodies erased under a policy (Detail: Erasure)
+	KindRawRead        = "raw.read"                // a raw body was read from the vault, by whom and why
 )
 
 // Statuses of model calls.
@@ -116,8 +117,12 @@ type Record struct {
 	// on responses. RawLen is their length.
 	RawHash Hash
 	RawLen  int64
-	// BodyHash commits to the stored body; zero when the record has none.
+	// BodyHash commits to the stored (redacted) body; zero when the record
+	// has none.
 	BodyHash Hash
+	// ClearHash commits to the body before redaction, which only the
+	// encrypted vault keeps; zero when none was kept.
+	ClearHash Hash
 	// Detail is a compact JSON object with kind-specific facts (event
 	// details, error messages); empty when there are none.
 	Detail []byte
@@ -163,6 +168,7 @@ const (
 	tagRawHash
 	tagRawLen
 	tagBodyHash
+	tagClearHash
 	tagDetail
 	tagPrevHash
 	numTags = tagPrevHash
@@ -180,7 +186,7 @@ const magic = "aitrail.record.v1\n"
 // bytes, or zero bytes when the hash is absent (all zero) except PrevHash,
 // which is always 32 bytes.
 func Encode(r *Record) []byte {
-	n := len(magic) + int(numTags)*5 + 14*8 + 16 + 3*32 + 1 +
+	n := len(magic) + int(numTags)*5 + 14*8 + 16 + 4*32 + 1 +
 		len(r.LogID) + len(r.Kind) + len(r.Actor) + len(r.Role) + len(r.Session) +
 		len(r.Reason) + len(r.ClientIP) + len(r.CorrelationID) + len(r.Endpoint) +
 		len(r.Model) + len(r.ModelDigest) + len(r.Params) + len(r.Status) +
@@ -219,6 +225,7 @@ func Encode(r *Record) []byte {
 	b = appendHash(b, tagRawHash, r.RawHash)
 	b = appendInt(b, tagRawLen, r.RawLen)
 	b = appendHash(b, tagBodyHash, r.BodyHash)
+	b = appendHash(b, tagClearHash, r.ClearHash)
 	b = appendBytes(b, tagDetail, r.Detail)
 	b = appendBytes(b, tagPrevHash, r.PrevHash[:])
 	return b
@@ -358,6 +365,8 @@ func (r *Record) set(tag byte, v []byte) error {
 		return intField(&r.RawLen)
 	case tagBodyHash:
 		return hashField(&r.BodyHash, true)
+	case tagClearHash:
+		return hashField(&r.ClearHash, true)
 	case tagDetail:
 		r.Detail = clone(v)
 	case tagPrevHash:

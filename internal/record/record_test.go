@@ -42,14 +42,14 @@ func TestEncodeDecodeRoundTrip(t *testing.T) {
 func TestEncodeVector(t *testing.T) {
 	r := &Record{Version: 1, LogID: "main", Seq: 0, Time: 1, Kind: KindLogCreated, Status: StatusOK, RequestSeq: -1, TokensIn: -1, TokensOut: -1}
 	const (
-		wantEnc = "6169747261696c2e7265636f72642e76310a0100000008000000000000000102000000046d61696e030000000800000000" +
-			"0000000004000000080000000000000001050000000b6c6f672e6372656174656406000000000700000000080000000009000000" +
-			"000a000000000b000000000c000000000d000000000e000000000f0000000010000000010011000000026f6b12000000080000000000" +
-			"00000013000000001400000008ffffffffffffffff1500000008ffffffffffffffff1600000008ffffffffffffffff170000000800" +
-			"00000000000000180000000800000000000000001900000010000000000000000000000000000000001a000000001b000000080000" +
-			"0000000000001c000000001d000000001e0000002000000000000000000000000000000000000000000000000000000000000000" +
-			"00"
-		wantHash = "33f940cbe313bd245b26699aa784ab8ebdf6b0ce51878a39aa1b58a229f2863a"
+		wantEnc = "6169747261696c2e7265636f72642e76310a0100000008000000000000000102000000046d61696e03000000080000000000" +
+			"00000004000000080000000000000001050000000b6c6f672e63726561746564060000000007000000000800000000090000" +
+			"00000a000000000b000000000c000000000d000000000e000000000f0000000010000000010011000000026f6b1200000008" +
+			"000000000000000013000000001400000008ffffffffffffffff1500000008ffffffffffffffff1600000008ffffffffffff" +
+			"ffff17000000080000000000000000180000000800000000000000001900000010000000000000000000000000000000001a" +
+			"000000001b0000000800000000000000001c000000001d000000001e000000001f0000002000000000000000000000000000" +
+			"00000000000000000000000000000000000000"
+		wantHash = "df21a80dd6cc5c8c92d45cc6d0d0beb95fd124e5732ad752658ccc3e883b3a7f"
 	)
 	if got := hex.EncodeToString(Encode(r)); got != wantEnc {
 		t.Errorf("Encode = %s\nwant     %s", got, wantEnc)
@@ -76,7 +76,8 @@ func TestEncodeDistinguishesEveryField(t *testing.T) {
 		"LatencyUS": func(r *Record) { r.LatencyUS = 1 }, "TTFTUS": func(r *Record) { r.TTFTUS = 0 },
 		"Nonce": func(r *Record) { r.Nonce[3] = 9 }, "RawHash": func(r *Record) { r.RawHash[1] = 9 },
 		"RawLen": func(r *Record) { r.RawLen = 0 }, "BodyHash": func(r *Record) { r.BodyHash = Hash{} },
-		"Detail": func(r *Record) { r.Detail = nil }, "PrevHash": func(r *Record) { r.PrevHash[0] = 1 },
+		"ClearHash": func(r *Record) { r.ClearHash[2] = 7 },
+		"Detail":    func(r *Record) { r.Detail = nil }, "PrevHash": func(r *Record) { r.PrevHash[0] = 1 },
 	}
 	if n := reflect.TypeOf(Record{}).NumField(); len(mutations) != n {
 		t.Fatalf("test mutates %d fields, Record has %d: cover the new field", len(mutations), n)

@@ -12,7 +12,7 @@ fail = []
 def decode(b):
     if not b.startswith(b"aitrail.record.v1\n"): raise ValueError("header")
     b, fields = b[18:], {}
-    for tag in range(1, 31):
+    for tag in range(1, 32):
         if b[0] != tag: raise ValueError("tag order")
         n = int.from_bytes(b[1:5], "big")
         fields[tag], b = b[5:5 + n], b[5 + n:]
@@ -31,7 +31,7 @@ for line in open(path("log.jsonl")):
     enc = bytes.fromhex(r["encoding"])
     f = decode(enc)
     if int.from_bytes(f[3], "big") != r["seq"]: fail.append("seq %d" % r["seq"])
-    if f[30] != prev: fail.append("chain at %d" % r["seq"])
+    if f[31] != prev: fail.append("chain at %d" % r["seq"])
     if hashlib.sha256(enc).hexdigest() != r["entry_hash"]: fail.append("entry hash %d" % r["seq"])
     leaf = hashlib.sha256(b"\0" + enc).digest()
     if leaf.hex() != r["leaf_hash"]: fail.append("leaf hash %d" % r["seq"])

@@ -64,7 +64,7 @@ var schema = []string{
   model_digest TEXT NOT NULL, params BYTEA NOT NULL, stream BIGINT NOT NULL, status TEXT NOT NULL,
   upstream_status BIGINT NOT NULL, done_reason TEXT NOT NULL, request_seq BIGINT NOT NULL,
   tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL, latency_us BIGINT NOT NULL, ttft_us BIGINT NOT NULL,
-  nonce BYTEA NOT NULL, raw_hash BYTEA NOT NULL, raw_len BIGINT NOT NULL, body_hash BYTEA NOT NULL,
+  nonce BYTEA NOT NULL, raw_hash BYTEA NOT NULL, raw_len BIGINT NOT NULL, body_hash BYTEA NOT NULL, clear_hash BYTEA NOT NULL,
   detail BYTEA NOT NULL, prev_hash BYTEA NOT NULL, entry_hash BYTEA NOT NULL,
   PRIMARY KEY (log_id, seq))`,
 	`CREATE INDEX IF NOT EXISTS records_actor ON records (actor, time_ns)`,

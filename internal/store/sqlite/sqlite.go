@@ -42,7 +42,7 @@ var schema = []string{
   model_digest TEXT NOT NULL, params BLOB NOT NULL, stream INTEGER NOT NULL, status TEXT NOT NULL,
   upstream_status INTEGER NOT NULL, done_reason TEXT NOT NULL, request_seq INTEGER NOT NULL,
   tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, latency_us INTEGER NOT NULL, ttft_us INTEGER NOT NULL,
-  nonce BLOB NOT NULL, raw_hash BLOB NOT NULL, raw_len INTEGER NOT NULL, body_hash BLOB NOT NULL,
+  nonce BLOB NOT NULL, raw_hash BLOB NOT NULL, raw_len INTEGER NOT NULL, body_hash BLOB NOT NULL, clear_hash BLOB NOT NULL,
   detail BLOB NOT NULL, prev_hash BLOB NOT NULL, entry_hash BLOB NOT NULL,
   PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
 	`CREATE INDEX IF NOT EXISTS records_actor ON records (actor, time_ns)`,

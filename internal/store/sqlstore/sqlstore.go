@@ -113,10 +113,10 @@ func (s *Store) Close() error {
 const recordColumns = `log_id, seq, version, time_ns, kind, actor, role, session, reason,
 client_ip, correlation_id, endpoint, model, model_digest, params, stream, status,
 upstream_status, done_reason, request_seq, tokens_in, tokens_out, latency_us, ttft_us,
-nonce, raw_hash, raw_len, body_hash, detail, prev_hash, entry_hash`
+nonce, raw_hash, raw_len, body_hash, clear_hash, detail, prev_hash, entry_hash`
 
 const insertRecord = `INSERT INTO records (` + recordColumns + `) VALUES
-($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31)`
+($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32)`
 
 type appendTx struct {
 	s     *Store
@@ -266,7 +266,7 @@ func recordArgs(r *record.Record, entry record.Hash) []any {
 		r.LogID, r.Seq, r.Version, r.Time, r.Kind, r.Actor, r.Role, r.Session, r.Reason,
 		r.ClientIP, r.CorrelationID, r.Endpoint, r.Model, r.ModelDigest, nonNil(r.Params), stream, r.Status,
 		r.UpstreamStatus, r.DoneReason, r.RequestSeq, r.TokensIn, r.TokensOut, r.LatencyUS, r.TTFTUS,
-		r.Nonce[:], optHash(r.RawHash), r.RawLen, optHash(r.BodyHash), nonNil(r.Detail), r.PrevHash[:], entry[:],
+		r.Nonce[:], optHash(r.RawHash), r.RawLen, optHash(r.BodyHash), optHash(r.ClearHash), nonNil(r.Detail), r.PrevHash[:], entry[:],
 	}
 }
 
@@ -289,11 +289,11 @@ type scanner interface{ Scan(dest ...any) error }
 func scanRecord(sc scanner) (*record.Record, record.Hash, error) {
 	r := new(record.Record)
 	var stream int64
-	var nonce, raw, body, prev, entry []byte
+	var nonce, raw, body, clear, prev, entry []byte
 	err := sc.Scan(&r.LogID, &r.Seq, &r.Version, &r.Time, &r.Kind, &r.Actor, &r.Role, &r.Session, &r.Reason,
 		&r.ClientIP, &r.CorrelationID, &r.Endpoint, &r.Model, &r.ModelDigest, &r.Params, &stream, &r.Status,
 		&r.UpstreamStatus, &r.DoneReason, &r.RequestSeq, &r.TokensIn, &r.TokensOut, &r.LatencyUS, &r.TTFTUS,
-		&nonce, &raw, &r.RawLen, &body, &r.Detail, &prev, &entry)
+		&nonce, &raw, &r.RawLen, &body, &clear, &r.Detail, &prev, &entry)
 	if err != nil {
 		return nil, record.Hash{}, err
 	}
@@ -303,6 +303,7 @@ func scanRecord(sc scanner) (*record.Record, record.Hash, error) {
 	copy(r.Nonce[:], nonce)
 	copy(r.RawHash[:], raw)
 	copy(r.BodyHash[:], body)
+	copy(r.ClearHash[:], clear)
 	copy(r.PrevHash[:], prev)
 	if len(r.Params) == 0 {
 		r.Params = nil
@@ -312,7 +313,7 @@ func scanRecord(sc scanner) (*record.Record, record.Hash, error) {
 	}
 	var eh record.Hash
 	copy(eh[:], entry)
-	if stream > 1 || len(nonce) != 16 || (len(raw) != 0 && len(raw) != 32) || (len(body) != 0 && len(body) != 32) || len(prev) != 32 || len(entry) != 32 {
+	if stream > 1 || len(nonce) != 16 || (len(raw) != 0 && len(raw) != 32) || (len(body) != 0 && len(body) != 32) || (len(clear) != 0 && len(clear) != 32) || len(prev) != 32 || len(entry) != 32 {
 		// Make the damage visible: a malformed column never equals what
 		// was sealed, and verification reports the record.
 		r.Kind = r.Kind + "\x00malformed"
