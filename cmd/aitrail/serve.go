@@ -21,6 +21,7 @@ import (
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/metrics"
 	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/vault"
 )
 
 func runServe(ctx context.Context, e *env, args []string) error {
@@ -85,6 +86,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		return err
 	}
 	var raw gateway.Vault
+	var rawQueue *vault.Queue
 	if cfg.Bodies == "full" {
 		v, closeVault, err := openVault(ctx, e, cfg, true)
 		if err != nil {
@@ -92,6 +94,14 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		}
 		defer closeVault()
 		raw = v
+		if !cfg.Vault.Sync {
+			rawQueue = vault.NewQueue(v, 32, 4096, func(err error) {
+				m.VaultFailures.Inc()
+				logger.Error("raw vault seal failed; the raw body of a call is lost (its record is not)", "err", err)
+			})
+			defer rawQueue.Close() // on every return; a second Close is a no-op
+			raw = rawQueue
+		}
 	}
 	integ := &integrity{}
 	upstream, _ := url.Parse(cfg.Upstream)
@@ -164,6 +174,9 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	}
 	// Handlers may still be recording the outcome of closed calls.
 	gw.Wait()
+	if rawQueue != nil {
+		rawQueue.Close() // every raw body queued is sealed before the vault closes
+	}
 	stop := record.NewEvent(record.KindGatewayStopped, map[string]string{"reason": "signal"})
 	stop.Actor, stop.Role = system.Actor, system.Role
 	if err := led.Append(context.Background(), &ledger.Entry{Record: stop}); err != nil {

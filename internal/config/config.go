@@ -141,6 +141,11 @@ type Vault struct {
 	// RawRetention is how long raw bodies are kept (the retention purge
 	// destroys their keys after it).
 	RawRetention time.Duration `yaml:"raw_retention"`
+	// Sync makes each call wait until its raw body is durable in the vault.
+	// By default raw bodies are sealed in the background (the log, which
+	// commits to them by hash, is durable either way), and a crash may lose
+	// the last moments of raw text.
+	Sync bool `yaml:"sync"`
 }
 
 // Verify configures background verification.

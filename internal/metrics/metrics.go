@@ -29,6 +29,8 @@ type Metrics struct {
 	AnchorFailures     prometheus.Counter // checkpoints an anchor did not take
 	CheckpointSize     prometheus.Gauge   // size of the latest signed checkpoint
 
+	VaultFailures prometheus.Counter // raw bodies the vault could not seal
+
 	VerifyOK       prometheus.Gauge // 1 if the latest verification found the log intact, else 0
 	VerifiedSize   prometheus.Gauge // records verified so far
 	VerifyLastTime prometheus.Gauge // Unix time of the latest verification
@@ -80,6 +82,9 @@ func New() *Metrics {
 		CheckpointSize: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "aitrail_checkpoint_size", Help: "Records covered by the latest signed checkpoint.",
 		}),
+		VaultFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aitrail_vault_failures_total", Help: "Raw bodies the encrypted vault could not seal.",
+		}),
 		VerifyOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "aitrail_verify_ok", Help: "1 if the latest background verification found the log intact, 0 if it found tampering.",
 		}),
@@ -90,7 +95,7 @@ func New() *Metrics {
 			Name: "aitrail_verify_last_run_timestamp_seconds", Help: "When the background verification last ran.",
 		}),
 	}
-	m.reg.MustRegister(m.VerifyOK, m.VerifiedSize, m.VerifyLastTime, m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
+	m.reg.MustRegister(m.VaultFailures, m.VerifyOK, m.VerifiedSize, m.VerifyLastTime, m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
 		m.QueueDepth, m.UpstreamErrors, m.InFlight, m.Latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -1,0 +1,48 @@
+package vault
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestQueue: every body handed to a queue, even one too small to hold them
+// all, is sealed by the time Close returns.
+func TestQueue(t *testing.T) {
+	ctx := context.Background()
+	st, err := OpenSQLite(ctx, t.TempDir()+"/vault.db")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	key, err := LocalKey(bytes.Repeat([]byte{3}, KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := New(st, key)
+	var failed atomic.Int64
+	q := NewQueue(v, 4, 2, func(error) { failed.Add(1) })
+	const n = 50
+	for i := 0; i < n; i++ {
+		var nonce [16]byte
+		nonce[0] = byte(i)
+		if err := q.Seal(ctx, "main", nonce, map[string][]byte{"clear": []byte(fmt.Sprint(i))}, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q.Close()
+	for i := 0; i < n; i++ {
+		var nonce [16]byte
+		nonce[0] = byte(i)
+		got, err := v.Open(ctx, "main", nonce, "clear")
+		if err != nil || string(got) != fmt.Sprint(i) {
+			t.Fatalf("Open(%d) = %q, %v", i, got, err)
+		}
+	}
+	if failed.Load() != 0 {
+		t.Errorf("%d seals failed", failed.Load())
+	}
+}
