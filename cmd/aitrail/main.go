@@ -28,6 +28,7 @@ Usage:
   aitrail find     --email X | --phone X | --ssn X | --card X | --iban X | --ip X | --value V   every interaction that held a value
   aitrail redact   [--jsonl]   redact standard input with the configured rules (to test them)
   aitrail raw      SEQ --reason TEXT [--part clear|raw]   read a raw body from the encrypted vault (the read is recorded)
+  aitrail vault    keygen | rotate --old-key FILE   make a vault master key; re-wrap data keys after a key change
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
@@ -94,6 +95,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"find":         runFind,
 		"redact":       runRedact,
 		"raw":          runRaw,
+		"vault":        runVault,
 	}
 	name := args[0]
 	switch name {

@@ -17,9 +17,10 @@ import (
 )
 
 // openVault opens the raw vault: its master key from AITRAIL_VAULT_KEY or
-// the key file (made on first start when create is set), its storage in
-// DATA/vault.db, or in the PostgreSQL database beside the log's tables.
-func openVault(ctx context.Context, e *env, c config.Config, create bool) (*vault.Vault, func() error, error) {
+// the key file (made on first start when create is set), older keys that
+// may still unwrap, its storage in DATA/vault.db, or in the PostgreSQL
+// database beside the log's tables.
+func openVault(ctx context.Context, e *env, c config.Config, create bool, older ...vault.MasterKey) (*vault.Vault, func() error, error) {
 	var key vault.MasterKey
 	var err error
 	if v, ok := e.lookupEnv("AITRAIL_VAULT_KEY"); ok && v != "" {
@@ -51,7 +52,7 @@ func openVault(ctx context.Context, e *env, c config.Config, create bool) (*vaul
 	if err != nil {
 		return nil, nil, fmt.Errorf("open the raw vault: %w", err)
 	}
-	return vault.New(st, key), st.Close, nil
+	return vault.New(st, key, older...), st.Close, nil
 }
 
 // runRaw shows the raw body of one record to someone who states why; the
