@@ -2,15 +2,9 @@ package vault
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
-	"net"
-	"strconv"
-	"time"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/aitrail/aitrail/internal/pgdb"
 )
 
 // postgresSchema is sqliteSchema with BIGINT for integers and BYTEA for
@@ -34,14 +28,11 @@ var postgresSchema = []string{
 // of one table can fail.
 const postgresMigrationLock = 0x61697472_61696c76
 
-// Pool sizes: a vault sees about as many concurrent calls as the gateway
-// serves; few enough that a handful of nodes stays well under PostgreSQL's
-// default max_connections of 100 beside the audit store's pools.
-const (
-	postgresMaxConns        = 8
-	postgresConnMaxIdleTime = 5 * time.Minute
-	postgresConnMaxLifetime = time.Hour
-)
+// postgresMaxConns is the pool size: a vault sees about as many concurrent
+// calls as the gateway serves; few enough that a handful of nodes stays
+// well under PostgreSQL's default max_connections of 100 beside the audit
+// store's pools.
+const postgresMaxConns = 8
 
 // OpenPostgres connects to the PostgreSQL database named by dsn (a libpq
 // connection string or URL, as accepted by pgx) and creates the vault's
@@ -56,58 +47,13 @@ const (
 // Shred relies on. PostgreSQL has no secure_delete: see the package
 // documentation for what a shred leaves behind on this backend.
 func OpenPostgres(ctx context.Context, dsn string) (*SQLStorage, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	db, where, err := pgdb.Open(ctx, dsn, "aitrail-vault", postgresMaxConns)
 	if err != nil {
-		// pgx's parse errors do not repeat the password.
-		return nil, fmt.Errorf("open postgres vault: %w", err)
+		return nil, fmt.Errorf("open postgres vault %s: %w", where, err)
 	}
-	where := net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database
-	cfg.RuntimeParams["default_transaction_isolation"] = "read committed"
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "aitrail-vault"
-	}
-	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(postgresMaxConns)
-	db.SetMaxIdleConns(postgresMaxConns)
-	db.SetConnMaxIdleTime(postgresConnMaxIdleTime)
-	db.SetConnMaxLifetime(postgresConnMaxLifetime)
-	if err := preparePostgres(ctx, db); err != nil {
+	if err := pgdb.Migrate(ctx, db, postgresMigrationLock, postgresSchema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres vault %s: %w", where, err)
 	}
 	return &SQLStorage{db: db, name: "postgres"}, nil
-}
-
-// preparePostgres refuses settings under which commits are not durable and
-// creates the schema, in one transaction, under an advisory lock so that
-// nodes starting together do not race.
-func preparePostgres(ctx context.Context, db *sql.DB) (err error) {
-	var sync string
-	if err := db.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sync); err != nil {
-		return err
-	}
-	if sync == "off" {
-		return errors.New("synchronous_commit is off, so commits would be acknowledged before they are durable: set it to on for the vault's role or database")
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("postgres vault schema: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(postgresMigrationLock)); err != nil {
-		return fmt.Errorf("postgres vault schema: lock: %w", err)
-	}
-	for _, stmt := range postgresSchema {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("postgres vault schema: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("postgres vault schema: %w", err)
-	}
-	return nil
 }

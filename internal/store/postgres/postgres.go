@@ -32,14 +32,8 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
-	"net"
-	"strconv"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/aitrail/aitrail/internal/pgdb"
 
 	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/store/sqlstore"
@@ -94,41 +88,20 @@ const lockLog = `SELECT log_id FROM logs WHERE log_id = $1 FOR UPDATE`
 // schema: concurrent CREATE TABLE IF NOT EXISTS of one table can fail.
 const migrationLock = 0x61697472_61696c00 // "aitrail\x00"
 
-// Pool sizes: enough for a gateway's concurrent readers (search, verify,
-// authentication) beside the ledger's single writer, few enough that a
-// handful of nodes stays well under PostgreSQL's default max_connections
-// of 100.
-const (
-	maxOpenConns    = 16
-	maxIdleConns    = 16
-	connMaxIdleTime = 5 * time.Minute
-	connMaxLifetime = time.Hour
-)
+// maxConns is the pool size: enough for a gateway's concurrent readers
+// (search, verify, authentication) beside the ledger's single writer, few
+// enough that a handful of nodes stays well under PostgreSQL's default
+// max_connections of 100.
+const maxConns = 16
 
 // Open connects to the PostgreSQL database named by dsn and creates the
 // schema if it is missing. Close releases its connections.
 func Open(ctx context.Context, dsn string) (*Store, error) {
-	cfg, err := pgx.ParseConfig(dsn)
+	db, where, err := pgdb.Open(ctx, dsn, "aitrail", maxConns)
 	if err != nil {
-		// pgx's parse errors do not repeat the password.
-		return nil, fmt.Errorf("open postgres: %w", err)
-	}
-	where := net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))) + "/" + cfg.Database
-	// Append's serialisation needs READ COMMITTED; see the package doc.
-	cfg.RuntimeParams["default_transaction_isolation"] = "read committed"
-	if cfg.RuntimeParams["application_name"] == "" {
-		cfg.RuntimeParams["application_name"] = "aitrail"
-	}
-	db := stdlib.OpenDB(*cfg)
-	db.SetMaxOpenConns(maxOpenConns)
-	db.SetMaxIdleConns(maxIdleConns)
-	db.SetConnMaxIdleTime(connMaxIdleTime)
-	db.SetConnMaxLifetime(connMaxLifetime)
-	if err := check(ctx, db); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
-	if err := migrate(ctx, db); err != nil {
+	if err := pgdb.Migrate(ctx, db, migrationLock, schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
@@ -138,42 +111,4 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("open postgres %s: %w", where, err)
 	}
 	return s, nil
-}
-
-// check connects and refuses settings under which appends are not durable.
-func check(ctx context.Context, db *sql.DB) error {
-	var sync string
-	if err := db.QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&sync); err != nil {
-		return err
-	}
-	if sync == "off" {
-		return fmt.Errorf("synchronous_commit is off, so commits would be acknowledged before they are durable: set it to on for aitrail's role or database")
-	}
-	return nil
-}
-
-// migrate creates the schema in one transaction, under an advisory lock so
-// that nodes starting together do not race.
-func migrate(ctx context.Context, db *sql.DB) (err error) {
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("postgres schema: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(migrationLock)); err != nil {
-		return fmt.Errorf("postgres schema: lock: %w", err)
-	}
-	for _, stmt := range schema {
-		if _, err := tx.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("postgres schema: %w", err)
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("postgres schema: %w", err)
-	}
-	return nil
 }
