@@ -102,7 +102,11 @@ func printInteraction(w io.Writer, it *query.Interaction) {
 	if it.ModelDigest != "" {
 		model += "@" + it.ModelDigest[:min(12, len(it.ModelDigest))]
 	}
-	fmt.Fprintf(w, "#%d  %s  %s (%s)  %s  %s  %s", it.Seq, it.Time, it.Actor, it.Role, it.Endpoint, model, it.Status)
+	who := it.Actor + " (" + it.Role + ")"
+	if it.Actor == "" {
+		who = "(anonymous)"
+	}
+	fmt.Fprintf(w, "#%d  %s  %s  %s  %s  %s", it.Seq, it.Time, who, it.Endpoint, model, it.Status)
 	if it.TokensIn >= 0 || it.TokensOut >= 0 {
 		fmt.Fprintf(w, "  tokens %d in, %d out", it.TokensIn, it.TokensOut)
 	}
@@ -122,7 +126,10 @@ func printInteraction(w io.Writer, it *query.Interaction) {
 	if it.Thinking != "" {
 		fmt.Fprintf(w, "    thought:  %s\n", indent(it.Thinking))
 	}
-	if it.Response != "" || it.ResponseSeq != nil {
+	switch {
+	case it.Embeddings > 0:
+		fmt.Fprintf(w, "    answered: [%d embedding vectors]\n", it.Embeddings)
+	case it.Response != "" || it.ResponseSeq != nil:
 		fmt.Fprintf(w, "    answered: %s\n", indent(it.Response))
 	}
 	if len(it.ToolCalls) > 0 {

@@ -60,6 +60,7 @@ type Interaction struct {
 	Response       string          `json:"response"`
 	Thinking       string          `json:"thinking,omitempty"`
 	ToolCalls      json.RawMessage `json:"tool_calls,omitempty"`
+	Embeddings     int             `json:"embeddings,omitempty"`
 	Error          string          `json:"error,omitempty"`
 	PromptHash     string          `json:"prompt_hash"`
 	ResponseHash   string          `json:"response_hash"`
@@ -170,7 +171,7 @@ func join(ctx context.Context, st Store, q, a *record.Record) (Interaction, erro
 	if err := readBody(ctx, st, a, &ab); err != nil {
 		return it, err
 	}
-	it.Response, it.Thinking, it.ToolCalls = ab.Text, ab.Thinking, ab.ToolCalls
+	it.Response, it.Thinking, it.ToolCalls, it.Embeddings = ab.Text, ab.Thinking, ab.ToolCalls, ab.Embeddings
 	it.Error = ab.Error
 	if it.Error == "" {
 		it.Error = detailError(a.Detail)
