@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -45,6 +46,12 @@ func TestRefusals(t *testing.T) {
 	if r := g.run(t, "keys revoke", keyID); r.code != 0 {
 		t.Fatalf("aitrail keys revoke %s: exit %d\n%s", keyID, r.code, r.stderr)
 	}
+	// The gateway reuses a key it just checked for up to 2 seconds
+	// (identity.KeyCacheTTL), so the revocation takes effect within that.
+	eventually(t, "the revoked key is refused", func() (bool, string) {
+		got := call(t, http.MethodGet, g.URL+"/api/tags", revoked, "")
+		return got.status == http.StatusUnauthorized, fmt.Sprintf("status %d", got.status)
+	})
 	badKey := "ait_0123456789abcdef_" + strings.Repeat("A", 43)
 	chat := `{"model":"tiny","messages":[{"role":"user","content":"refuse me"}]}`
 

@@ -170,3 +170,48 @@ func TestRawVault(t *testing.T) {
 		t.Errorf("aitrail verify after the reads: exit %d\n%s", v.code, v.stdout)
 	}
 }
+
+// TestRawReadAPI: auditors and admins read a raw body over HTTP with their
+// own key and a stated reason; the read is recorded first; users never can.
+func TestRawReadAPI(t *testing.T) {
+	t.Parallel()
+	up := startUpstream(t)
+	dir := t.TempDir()
+	user := integCreateKey(t, dir, "raw-user")
+	auditor := runAitrail(t, "keys", "create", "--actor", "raw-auditor", "--role", "auditor", "--data", dir)
+	akey := strings.TrimSpace(auditor.stdout[strings.LastIndex(strings.TrimSpace(auditor.stdout), "\n")+1:])
+	g := integGateway(t, dir, up.URL, integConfig)
+	const secret = "dave@example.net"
+	r := call(t, http.MethodPost, g.URL+"/api/generate", user, `{"model":"tiny","stream":false,"prompt":"mail `+secret+`"}`, "X-Request-Id", "raw-api-1")
+	if r.status != http.StatusOK {
+		t.Fatalf("generate: %d %s", r.status, r.body)
+	}
+	var seq int64 = -1
+	for _, it := range g.query(t, "--actor", "raw-user") {
+		if it.CorrelationID == "raw-api-1" {
+			seq = it.Seq
+		}
+	}
+	url := fmt.Sprintf("%s/aitrail/v1/raw/main/%d", g.URL, seq)
+	if r := call(t, http.MethodGet, url, user, "", "X-Access-Reason", "curious"); r.status != http.StatusForbidden {
+		t.Errorf("a user reading a raw body: %d %s, want 403", r.status, r.body)
+	}
+	if r := call(t, http.MethodGet, url, akey, ""); r.status != http.StatusForbidden || !bytes.Contains(r.body, []byte("reason")) {
+		t.Errorf("an auditor without a reason: %d %s, want 403 asking for one", r.status, r.body)
+	}
+	var got reply
+	eventually(t, "the raw body is in the vault", func() (bool, string) { // sealed in the background
+		got = call(t, http.MethodGet, url, akey, "", "X-Access-Reason", "complaint 88")
+		return got.status == http.StatusOK, fmt.Sprintf("%d %s", got.status, got.body)
+	})
+	if !bytes.Contains(got.body, []byte(secret)) || got.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("raw read = %s (Cache-Control %q), want the body before redaction, not cached", got.body, got.header.Get("Cache-Control"))
+	}
+	db := openDB(t, dir)
+	var n int
+	db.QueryRow(`SELECT count(*) FROM records WHERE kind = 'raw.read' AND actor = 'raw-auditor' AND reason = 'complaint 88' AND request_seq = ?`, seq).Scan(&n)
+	db.Close()
+	if n < 1 {
+		t.Errorf("no raw.read event by the auditor with the reason")
+	}
+}

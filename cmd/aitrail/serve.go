@@ -86,6 +86,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		return err
 	}
 	var raw gateway.Vault
+	var rawReader gateway.RawReader
 	var rawQueue *vault.Queue
 	if cfg.Bodies == "full" {
 		v, closeVault, err := openVault(ctx, e, cfg, true)
@@ -93,7 +94,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 			return err
 		}
 		defer closeVault()
-		raw = v
+		raw, rawReader = v, v
 		if !cfg.Vault.Sync {
 			rawQueue = vault.NewQueue(v, 32, 4096, func(err error) {
 				m.VaultFailures.Inc()
@@ -124,6 +125,8 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		LogID:     al.logID,
 		RawTTL:    cfg.Vault.RawRetention,
 		NoBodies:  cfg.Bodies == "none",
+		RawReader: rawReader,
+		Records:   al.store,
 	}, led, auth, al.store, al.committer, m, logger)
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -82,6 +82,9 @@ type Options struct {
 	RawTTL time.Duration
 	// NoBodies keeps no body at all: only the sealed hashes.
 	NoBodies bool
+	// RawReader and Records, if set, serve raw bodies to auditors.
+	RawReader RawReader
+	Records   Records
 	// Integrity, if set, reports the latest background verification; it is
 	// shown by GET /healthz under "integrity" (a failed verification does
 	// not make the gateway unhealthy: new calls are still recorded).
@@ -154,6 +157,7 @@ func (s *Server) routes() {
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("POST /aitrail/v1/sessions", s.createSession)
+	mux.HandleFunc("GET /aitrail/v1/raw/{log}/{seq}", s.readRaw)
 
 	for _, p := range []string{"/api/chat", "/api/generate", "/api/embed", "/api/embeddings",
 		"/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"} {
@@ -407,6 +411,8 @@ func actionText(a identity.Action) string {
 		return "manage models (admin only)"
 	case identity.ReadLog:
 		return "read the audit log (auditor only)"
+	case identity.ReadRaw:
+		return "read raw bodies (auditor or admin only)"
 	}
 	return "do this"
 }
@@ -506,7 +512,7 @@ func (s *Server) knownPath(p string) bool {
 	}
 	switch p {
 	case "/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/tags", "/api/show",
-		"/api/ps", "/api/version", "/v1/models", "/healthz", "/metrics", "/aitrail/v1/sessions":
+		"/api/ps", "/api/version", "/v1/models", "/healthz", "/metrics", "/aitrail/v1/sessions", "/aitrail/v1/raw":
 		return true
 	}
 	return false

@@ -56,6 +56,7 @@ const (
 	ManageModel                   // pull, push, create, copy, delete
 	ReadLog                       // search and read the audit log
 	OpenSession                   // declare a session's reason for access
+	ReadRaw                       // read a body before redaction from the vault
 )
 
 // Allowed reports whether role may perform a.
@@ -69,6 +70,8 @@ func Allowed(role string, a Action) bool {
 		return role == RoleAuditor
 	case OpenSession:
 		return ValidRole(role)
+	case ReadRaw:
+		return role == RoleAuditor || role == RoleAdmin
 	}
 	return false
 }
