@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"sync/atomic"
 	"testing"
+
+	"github.com/aitrail/aitrail/internal/pgdb/pgtest"
 )
 
 // The benchmarks seal and open 4 KiB parts, a typical prompt or answer,
@@ -20,7 +22,7 @@ func benchStorages(b *testing.B, fn func(b *testing.B, st *SQLStorage)) {
 		fn(b, openSQLite(b, filepath.Join(b.TempDir(), "vault.db")))
 	})
 	b.Run("postgres", func(b *testing.B) {
-		dsn := newSchema(b, adminDB(b))
+		dsn := pgtest.Schema(b, pgtest.Admin(b), "aitrail_vault_test_")
 		st, err := OpenPostgres(b.Context(), dsn)
 		if err != nil {
 			b.Fatal(err)

@@ -1,14 +1,11 @@
 package postgres_test
 
 import (
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/aitrail/aitrail/internal/pgdb/pgtest"
 
 	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/store/postgres"
@@ -18,12 +15,11 @@ import (
 // The tests run against the PostgreSQL database named by this environment
 // variable, a DSN such as the one scripts/postgres.sh prints. Each test
 // works in a schema of its own, dropped when it ends.
-const envDSN = "AITRAIL_TEST_POSTGRES"
 
 func TestStore(t *testing.T) {
-	admin := adminDB(t)
+	admin := pgtest.Admin(t)
 	storetest.Run(t, func(t *testing.T) func() (store.Store, error) {
-		dsn := newSchema(t, admin)
+		dsn := pgtest.Schema(t, admin, "aitrail_test_")
 		return func() (store.Store, error) { return postgres.Open(t.Context(), dsn) }
 	})
 }
@@ -32,7 +28,7 @@ func TestStore(t *testing.T) {
 // once, as gateway nodes starting together do: creating the schema must
 // not race.
 func TestOpenConcurrently(t *testing.T) {
-	dsn := newSchema(t, adminDB(t))
+	dsn := pgtest.Schema(t, pgtest.Admin(t), "aitrail_test_")
 	var wg sync.WaitGroup
 	for range 6 {
 		wg.Go(func() {
@@ -50,15 +46,15 @@ func TestOpenConcurrently(t *testing.T) {
 // TestOpenSettings checks that Open refuses asynchronous commits and
 // imposes the isolation that Append's locking relies on.
 func TestOpenSettings(t *testing.T) {
-	dsn := newSchema(t, adminDB(t))
-	if st, err := postgres.Open(t.Context(), withParam(dsn, "synchronous_commit", "off")); err == nil {
+	dsn := pgtest.Schema(t, pgtest.Admin(t), "aitrail_test_")
+	if st, err := postgres.Open(t.Context(), pgtest.WithParam(dsn, "synchronous_commit", "off")); err == nil {
 		st.Close()
 		t.Errorf("Open with synchronous_commit=off succeeded, want an error")
 	} else if !strings.Contains(err.Error(), "synchronous_commit") {
 		t.Errorf("Open with synchronous_commit=off: error %q does not name the setting", err)
 	}
 
-	st, err := postgres.Open(t.Context(), withParam(dsn, "default_transaction_isolation", "repeatable read"))
+	st, err := postgres.Open(t.Context(), pgtest.WithParam(dsn, "default_transaction_isolation", "repeatable read"))
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -83,58 +79,4 @@ func TestOpenError(t *testing.T) {
 	if _, err := postgres.Open(t.Context(), "postgres://aitrail:s3cret@%zz"); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("Open of a malformed DSN: error %v, want one without the password", err)
 	}
-}
-
-// adminDB connects to the test database, or skips the test.
-func adminDB(t *testing.T) *sql.DB {
-	t.Helper()
-	dsn := os.Getenv(envDSN)
-	if dsn == "" {
-		t.Skipf("%s is not set; to run these tests: eval \"$(scripts/postgres.sh start)\"", envDSN)
-	}
-	db, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatalf("%s: %v", envDSN, err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.PingContext(t.Context()); err != nil {
-		t.Fatalf("%s: %v", envDSN, err)
-	}
-	return db
-}
-
-// newSchema creates an empty schema, dropped when t ends, and returns the
-// test DSN with that schema as its search_path.
-func newSchema(t *testing.T, admin *sql.DB) string {
-	t.Helper()
-	var b [8]byte
-	rand.Read(b[:])
-	name := "aitrail_test_" + hex.EncodeToString(b[:])
-	if _, err := admin.ExecContext(t.Context(), "CREATE SCHEMA "+name); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		// t.Context is done by now.
-		if _, err := admin.Exec("DROP SCHEMA " + name + " CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", name, err)
-		}
-	})
-	return withParam(os.Getenv(envDSN), "search_path", name)
-}
-
-// withParam adds a run-time parameter to a DSN, in URL or keyword/value
-// form.
-func withParam(dsn, key, value string) string {
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		u, err := url.Parse(dsn)
-		if err != nil {
-			return dsn // Open reports it
-		}
-		q := u.Query()
-		q.Set(key, value)
-		// pgx does not read "+" as a space.
-		u.RawQuery = strings.ReplaceAll(q.Encode(), "+", "%20")
-		return u.String()
-	}
-	return dsn + " " + key + "='" + value + "'"
 }
