@@ -17,13 +17,16 @@ import (
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/metrics"
 	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/redact"
 	"github.com/aitrail/aitrail/internal/standin"
 	"github.com/aitrail/aitrail/internal/store/sqlite"
+	"github.com/aitrail/aitrail/internal/vault"
 )
 
 // benchGateway is the real gateway on a durable SQLite log in front of the
-// stand-in model, in process.
-func benchGateway(b *testing.B) (gw *httptest.Server, key string) {
+// stand-in model, in process, with redaction, and with the raw vault
+// (sealing in the background, as serve does) when withVault is set.
+func benchGateway(b *testing.B, withVault ...bool) (gw *httptest.Server, key string) {
 	up := httptest.NewServer(standin.New(standin.Options{}))
 	b.Cleanup(up.Close)
 	st, err := sqlite.Open(context.Background(), b.TempDir()+"/audit.db")
@@ -40,7 +43,24 @@ func benchGateway(b *testing.B) (gw *httptest.Server, key string) {
 	}
 	u, _ := url.Parse(up.URL)
 	c, _ := record.NewCommitter(bytes.Repeat([]byte{1}, 32))
-	s := New(Options{Upstream: u, MaxBodyBytes: 1 << 20, Timeouts: config.Default().Timeouts, ModelCacheTTL: time.Minute},
+	opts := Options{Upstream: u, MaxBodyBytes: 1 << 20, Timeouts: config.Default().Timeouts, ModelCacheTTL: time.Minute, LogID: "main", RawTTL: time.Hour}
+	if len(withVault) > 0 && withVault[0] {
+		vst, err := vault.OpenSQLite(context.Background(), b.TempDir()+"/vault.db")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { vst.Close() })
+		mk, _ := vault.LocalKey(bytes.Repeat([]byte{2}, vault.KeySize))
+		q := vault.NewQueue(vault.New(vst, mk), 32, 4096, func(err error) { b.Error(err) })
+		b.Cleanup(q.Close)
+		opts.Vault = q
+		red, err := redact.New(redact.Config{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		opts.Redactor = red
+	}
+	s := New(opts,
 		led, identity.NewAuthenticator(st, nil), st, c, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	gw = httptest.NewServer(s)
 	b.Cleanup(gw.Close)
@@ -81,8 +101,14 @@ func BenchmarkChat(b *testing.B) {
 
 // BenchmarkChatParallel measures throughput with concurrent callers, where
 // group commit shares each fsync.
-func BenchmarkChatParallel(b *testing.B) {
-	gw, key := benchGateway(b)
+func BenchmarkChatParallel(b *testing.B) { benchParallel(b, false) }
+
+// BenchmarkChatParallelVault is BenchmarkChatParallel with redaction and
+// the raw vault on (bodies: full).
+func BenchmarkChatParallelVault(b *testing.B) { benchParallel(b, true) }
+
+func benchParallel(b *testing.B, withVault bool) {
+	gw, key := benchGateway(b, withVault)
 	c := gw.Client()
 	c.Transport.(*http.Transport).MaxIdleConnsPerHost = 256
 	b.SetParallelism(16)
