@@ -246,7 +246,9 @@ func (l *Ledger) write(group []*request) error {
 					hr.pending[idx] = th
 					b.Hashes = append(b.Hashes, store.TreeHash{Index: idx, Hash: record.Hash(th)})
 				}
+				prev = sha256.Sum256(enc)
 				b.Records = append(b.Records, r)
+				b.EntryHashes = append(b.EntryHashes, prev)
 				if e.Body != nil {
 					b.Bodies = append(b.Bodies, store.Body{Seq: seq, Content: e.Body})
 				}
@@ -254,7 +256,6 @@ func (l *Ledger) write(group []*request) error {
 					p.Seq = seq
 					b.PII = append(b.PII, p)
 				}
-				prev = sha256.Sum256(enc)
 				seq++
 			}
 		}

@@ -50,9 +50,12 @@ type PIIRef struct {
 // A Batch is what one Append writes.
 type Batch struct {
 	Records []*record.Record // in sequence order, continuing the log
-	Bodies  []Body
-	Hashes  []TreeHash
-	PII     []PIIEntry
+	// EntryHashes, if set, are the records' entry hashes, as the writer
+	// already computed them; otherwise the store computes them.
+	EntryHashes []record.Hash
+	Bodies      []Body
+	Hashes      []TreeHash
+	PII         []PIIEntry
 }
 
 // A Head is the last record of a log.

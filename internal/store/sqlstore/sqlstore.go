@@ -214,8 +214,13 @@ func (s *Store) insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *st
 		if err != nil {
 			return err
 		}
-		for _, r := range b.Records {
-			entry := record.EntryHash(r)
+		for i, r := range b.Records {
+			var entry record.Hash
+			if len(b.EntryHashes) == len(b.Records) {
+				entry = b.EntryHashes[i]
+			} else {
+				entry = record.EntryHash(r)
+			}
 			if _, err := st.ExecContext(ctx, recordArgs(r, entry)...); err != nil {
 				return fmt.Errorf("insert record %d: %w", r.Seq, err)
 			}
