@@ -381,17 +381,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request, c *caller, ap
 		c.id = id // a revoked key's owner is known: the refusal is theirs
 	}
 	if err != nil {
-		msg := err.Error()
-		if !errors.Is(err, identity.ErrNoCredentials) && !errors.Is(err, identity.ErrInvalidKey) && !errors.Is(err, identity.ErrRevokedKey) {
-			if strings.HasPrefix(msg, "X-Actor-Role") {
-				s.deny(w, r, c, api, kind, http.StatusUnauthorized, record.StatusDenied, msg)
-				return false
-			}
+		if identity.IsRefusal(err) {
+			s.deny(w, r, c, api, kind, http.StatusUnauthorized, record.StatusDenied, err.Error())
+		} else {
 			s.log.Error("authentication failed", "err", err)
 			s.deny(w, r, c, api, kind, http.StatusServiceUnavailable, record.StatusError, "aitrail: cannot check the API key right now")
-			return false
 		}
-		s.deny(w, r, c, api, kind, http.StatusUnauthorized, record.StatusDenied, msg)
 		return false
 	}
 	c.id = id

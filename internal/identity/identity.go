@@ -88,7 +88,20 @@ var (
 	ErrNoCredentials = errors.New("missing API key: send it as 'Authorization: Bearer KEY'")
 	ErrInvalidKey    = errors.New("invalid API key")
 	ErrRevokedKey    = errors.New("API key revoked")
+	ErrBadRole       = errors.New("not a role (want user, auditor or admin)")
 )
+
+// IsRefusal reports whether err refuses the caller (no, invalid or
+// revoked credentials; a bad asserted role), as opposed to a failure to
+// check them.
+func IsRefusal(err error) bool {
+	for _, e := range []error{ErrNoCredentials, ErrInvalidKey, ErrRevokedKey, ErrBadRole} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
+}
 
 // KeyStore is what key lookup needs.
 type KeyStore interface {
@@ -224,7 +237,7 @@ func Headers(actor, role string) (id Identity, ok bool, err error) {
 		role = RoleUser
 	}
 	if !ValidRole(role) {
-		return Identity{}, true, fmt.Errorf("X-Actor-Role %q is not a role (want user, auditor or admin)", role)
+		return Identity{}, true, fmt.Errorf("X-Actor-Role %q is %w", role, ErrBadRole)
 	}
 	return Identity{Actor: actor, Role: role}, true, nil
 }
