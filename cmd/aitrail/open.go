@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/aitrail/aitrail/internal/anchor"
@@ -287,4 +288,25 @@ func secretKey(path, what string, create bool) ([]byte, error) {
 		return nil, fmt.Errorf("%s %s is malformed: want 32 hex-encoded bytes", what, path)
 	}
 	return key, nil
+}
+
+// parseSeq reads a record number given to the command cmd.
+func parseSeq(cmd, arg string) (int64, error) {
+	seq, err := strconv.ParseInt(arg, 10, 64)
+	if err != nil || seq < 0 {
+		return 0, usageError("%s: %q is not a record number", cmd, arg)
+	}
+	return seq, nil
+}
+
+// recordAt returns the record seq of the log logID.
+func (l *auditLog) recordAt(ctx context.Context, logID string, seq int64) (*record.Record, error) {
+	recs, err := l.store.Search(ctx, store.Filter{LogID: logID, Seqs: []int64{seq}})
+	if err != nil {
+		return nil, err
+	}
+	if len(recs) == 0 {
+		return nil, withHint(fmt.Errorf("log %q has no record %d", logID, seq), "aitrail query shows the records' numbers")
+	}
+	return recs[0], nil
 }

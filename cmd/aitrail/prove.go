@@ -8,13 +8,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aitrail/aitrail/internal/anchor"
 	"github.com/aitrail/aitrail/internal/ledger"
-	"github.com/aitrail/aitrail/internal/store"
 )
 
 // runProve writes a self-contained proof that one record is in the log.
@@ -29,9 +27,9 @@ func runProve(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError("prove needs one record number: aitrail prove SEQ [-o proof.json]")
 	}
-	seq, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-	if err != nil || seq < 0 {
-		return usageError("prove: %q is not a record number", fs.Arg(0))
+	seq, err := parseSeq("prove", fs.Arg(0))
+	if err != nil {
+		return err
 	}
 	cfg, err := load()
 	if err != nil {
@@ -48,12 +46,9 @@ func runProve(ctx context.Context, e *env, args []string) error {
 	if al.vkey == "" {
 		return withHint(errors.New("no log verifier key"), "proofs need the log's checkpoints; run this where the gateway's data directory is")
 	}
-	recs, err := al.store.Search(ctx, store.Filter{LogID: *logID, Seqs: []int64{seq}})
+	rec, err := al.recordAt(ctx, *logID, seq)
 	if err != nil {
 		return err
-	}
-	if len(recs) == 0 {
-		return withHint(fmt.Errorf("log %q has no record %d", *logID, seq), "aitrail query shows the records' numbers")
 	}
 	cps, err := al.store.Checkpoints(ctx, *logID, seq+1)
 	if err != nil {
@@ -78,7 +73,7 @@ func runProve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := ledger.MakeProof(ctx, al.store, recs[0], note, al.vkey)
+	p, err := ledger.MakeProof(ctx, al.store, rec, note, al.vkey)
 	if err != nil {
 		return err
 	}

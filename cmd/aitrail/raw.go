@@ -6,13 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/aitrail/aitrail/internal/config"
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/record"
-	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/vault"
 )
 
@@ -69,9 +67,9 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 1 {
 		return usageError("raw needs one record number: aitrail raw SEQ --reason \"...\"")
 	}
-	seq, err := strconv.ParseInt(fs.Arg(0), 10, 64)
-	if err != nil || seq < 0 {
-		return usageError("raw: %q is not a record number", fs.Arg(0))
+	seq, err := parseSeq("raw", fs.Arg(0))
+	if err != nil {
+		return err
 	}
 	if strings.TrimSpace(*reason) == "" {
 		return usageError("raw needs --reason: every read of a raw body is recorded with who read it and why")
@@ -91,14 +89,10 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 	if *logID == "" {
 		*logID = al.logID
 	}
-	recs, err := al.store.Search(ctx, store.Filter{LogID: *logID, Seqs: []int64{seq}})
+	r, err := al.recordAt(ctx, *logID, seq)
 	if err != nil {
 		return err
 	}
-	if len(recs) == 0 {
-		return withHint(fmt.Errorf("log %q has no record %d", *logID, seq), "aitrail query shows the records' numbers")
-	}
-	r := recs[0]
 	want := r.ClearHash
 	label := record.LabelClear
 	if *part == "raw" {
