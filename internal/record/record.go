@@ -36,18 +36,6 @@ func (h Hash) String() string { return hex.EncodeToString(h[:]) }
 // IsZero reports whether h is all zeros (the genesis prev hash, or "absent").
 func (h Hash) IsZero() bool { return h == Hash{} }
 
-// ParseHash parses a 64-character hex hash.
-func ParseHash(s string) (Hash, error) {
-	var h Hash
-	if len(s) != 2*len(h) {
-		return h, fmt.Errorf("malformed hash %q: want %d hex digits", s, 2*len(h))
-	}
-	if _, err := hex.Decode(h[:], []byte(s)); err != nil {
-		return h, fmt.Errorf("malformed hash %q: %w", s, err)
-	}
-	return h, nil
-}
-
 // Kinds of record. Model calls produce two records, a request and a
 // response linked to it by RequestSeq; everything else is an event.
 const (
@@ -128,11 +116,6 @@ type Record struct {
 	Detail []byte
 
 	PrevHash Hash // EntryHash of the record Seq-1; zero for Seq 0
-}
-
-// Interaction reports whether r is part of a model call.
-func (r *Record) Interaction() bool {
-	return r.Kind == KindRequest || r.Kind == KindResponse
 }
 
 // TimeUTC returns r.Time as a time.Time in UTC.
