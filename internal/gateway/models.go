@@ -14,15 +14,18 @@ import (
 // modelCache resolves model names to the upstream's digests through
 // /api/tags, so that each record says exactly which model answered. Digests
 // are cached for ttl; an upstream without /api/tags (vLLM, llama.cpp)
-// yields no digest, and is asked again only after ttl.
+// yields no digest, and is asked again only after ttl. The fetch runs
+// outside the lock: a call whose model is cached never waits for it; a
+// call for a model not yet known waits for the fetch in flight.
 type modelCache struct {
 	client   *http.Client
 	upstream *url.URL
 	ttl      time.Duration
 
-	mu      sync.Mutex
-	digests map[string]string
-	fetched time.Time
+	mu       sync.Mutex
+	digests  map[string]string
+	fetched  time.Time
+	inflight chan struct{} // closed when the running fetch ends; nil if none
 }
 
 func newModelCache(c *http.Client, upstream *url.URL, ttl time.Duration) *modelCache {
@@ -33,23 +36,38 @@ func newModelCache(c *http.Client, upstream *url.URL, ttl time.Duration) *modelC
 }
 
 // Digest returns the digest of model, or "" when the upstream does not say.
-// A model the cache does not know triggers one refresh, at most once a
-// second, so a newly pulled model is found.
+// A stale entry is returned at once while a refresh runs; a model the
+// cache does not know waits for one refresh (at most one a second), so a
+// newly pulled model is found.
 func (m *modelCache) Digest(ctx context.Context, model string) string {
 	if model == "" {
 		return ""
 	}
 	m.mu.Lock()
+	d, known := m.lookup(model)
+	stale := time.Since(m.fetched) >= m.ttl
+	if known && !stale {
+		m.mu.Unlock()
+		return d
+	}
+	wait := m.inflight
+	if wait == nil && (stale || time.Since(m.fetched) >= time.Second) {
+		wait = make(chan struct{})
+		m.inflight, m.fetched = wait, time.Now()
+		go m.refresh(context.WithoutCancel(ctx), wait)
+	}
+	m.mu.Unlock()
+	if known || wait == nil {
+		return d
+	}
+	select {
+	case <-wait:
+	case <-ctx.Done():
+		return ""
+	}
+	m.mu.Lock()
 	defer m.mu.Unlock()
-	if d, ok := m.lookup(model); ok && time.Since(m.fetched) < m.ttl {
-		return d
-	}
-	if time.Since(m.fetched) < time.Second {
-		d, _ := m.lookup(model)
-		return d
-	}
-	m.refresh(ctx)
-	d, _ := m.lookup(model)
+	d, _ = m.lookup(model)
 	return d
 }
 
@@ -71,21 +89,32 @@ func (m *modelCache) lookup(model string) (string, bool) {
 	return "", false
 }
 
-func (m *modelCache) refresh(ctx context.Context) {
-	m.fetched = time.Now()
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+// refresh fetches /api/tags and closes done when it is through.
+func (m *modelCache) refresh(ctx context.Context, done chan struct{}) {
+	d := m.fetch(ctx)
+	m.mu.Lock()
+	if d != nil {
+		m.digests = d
+	}
+	m.inflight = nil
+	m.mu.Unlock()
+	close(done)
+}
+
+func (m *modelCache) fetch(ctx context.Context) map[string]string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	u := *m.upstream
 	u.Path = strings.TrimSuffix(u.Path, "/") + "/api/tags"
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	resp, err := m.client.Do(req)
 	if err != nil {
-		return
+		return nil
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-		return
+		return nil
 	}
 	var tags struct {
 		Models []struct {
@@ -95,12 +124,12 @@ func (m *modelCache) refresh(ctx context.Context) {
 		} `json:"models"`
 	}
 	if json.NewDecoder(io.LimitReader(resp.Body, 16<<20)).Decode(&tags) != nil {
-		return
+		return nil
 	}
 	d := make(map[string]string, len(tags.Models))
 	for _, t := range tags.Models {
 		d[t.Name] = t.Digest
 		d[t.Model] = t.Digest
 	}
-	m.digests = d
+	return d
 }
