@@ -18,6 +18,9 @@ import (
 // ErrNotFound is returned when a record, body, key or session does not exist.
 var ErrNotFound = errors.New("not found")
 
+// ErrReleased is returned when releasing a hold that was released already.
+var ErrReleased = errors.New("hold already released")
+
 // A Body is the stored body of the record Seq.
 type Body struct {
 	Seq     int64
@@ -115,6 +118,63 @@ type Checkpoint struct {
 	Note []byte
 }
 
+// A Hold is a legal hold: while it is open (not released, not expired),
+// every purge keeps the records it matches, including records that arrive
+// after it was set. Empty criteria match every record.
+type Hold struct {
+	ID      string
+	Reason  string // why it was set (a case, a matter)
+	Actor   string // records of this actor
+	Session string // records of this session
+	Model   string // records of this model
+	Since   int64  // records at or after this time, Unix nanoseconds (0: no bound)
+	Until   int64  // records before this time (0: no bound)
+	Text    string // records whose stored body contains this text, ignoring case
+	Expires int64  // when the hold ends by itself (0: only when released)
+
+	CreatedAt int64
+	CreatedBy string
+	// Set when the hold is released.
+	ReleasedAt    int64
+	ReleasedBy    string
+	ReleaseReason string
+}
+
+// A RetentionMark is how far the purge of one layer of one log has gone:
+// every record before Next has been purged or deferred. Policy is the
+// policy the purge applied, as text; when it changes, every deferred record
+// is judged again.
+type RetentionMark struct {
+	Next   int64
+	Policy string
+}
+
+// A Deferred record is one the purge of a layer passed over: kept longer by
+// its policy, or held. It is judged again once Due (Unix nanoseconds) is
+// reached.
+type Deferred struct {
+	Seq int64
+	Due int64
+}
+
+// A Base is where a pruned log now starts: the records before Size were
+// deleted under the retention policy. Checkpoint is the signed checkpoint
+// of size Size from which the rest is verified; Head and Time are the entry
+// hash and time of the last pruned record (record Size-1), which record Size
+// links to.
+type Base struct {
+	Size       int64
+	Head       record.Hash
+	Time       int64
+	Checkpoint []byte
+}
+
+// Space is how much room a database takes.
+type Space struct {
+	Bytes int64 // the size of its files
+	Free  int64 // of which free pages, reusable (0 where unknown)
+}
+
 // Store is a durable home for aitrail's logs. Implementations are safe for
 // concurrent use, including by several processes at once.
 type Store interface {
@@ -124,7 +184,8 @@ type Store interface {
 	// batch is durable, or an error, in which case nothing was written.
 	Append(ctx context.Context, logID string, build func(context.Context, AppendTx) (*Batch, error)) error
 
-	// Head returns the last record of a log (Seq -1 when it is empty).
+	// Head returns the last record of a log (Seq -1 when it is empty). Of a
+	// log pruned to its end it returns the base's last record.
 	Head(ctx context.Context, logID string) (Head, error)
 	// Scan calls fn for the records of a log with Seq >= from, in order of
 	// Seq as stored (a tampered store may have gaps or repeats; Scan
@@ -175,6 +236,52 @@ type Store interface {
 	CreateSession(ctx context.Context, s Session) error
 	// Session returns the session with the given id, or ErrNotFound.
 	Session(ctx context.Context, id string) (Session, error)
+
+	// AddHold stores a new hold.
+	AddHold(ctx context.Context, h Hold) error
+	// Holds returns every hold, released ones too, oldest first.
+	Holds(ctx context.Context) ([]Hold, error)
+	// ReleaseHold marks an open hold released. An unknown id is
+	// ErrNotFound; a released hold is ErrReleased.
+	ReleaseHold(ctx context.Context, id string, at int64, by, reason string) error
+
+	// RetentionMark returns how far the purge of layer has gone in a log
+	// (the zero mark if it never ran).
+	RetentionMark(ctx context.Context, logID, layer string) (RetentionMark, error)
+	// AdvanceRetention moves a layer's mark from old to next, in one
+	// transaction with the changes to its deferred records: those in defer
+	// are added (or their Due replaced), those in done removed. When
+	// next.Policy differs from old.Policy, every deferred record of the
+	// layer is made due at once (Due 0) before defer applies. If the stored
+	// mark is no longer old (another purge moved it), it changes nothing
+	// and returns false.
+	AdvanceRetention(ctx context.Context, logID, layer string, old, next RetentionMark, deferred []Deferred, done []int64) (bool, error)
+	// DeferredDue returns up to limit deferred records of a layer with Due
+	// <= due and Seq > after, by Seq.
+	DeferredDue(ctx context.Context, logID, layer string, due, after int64, limit int) ([]Deferred, error)
+
+	// Base returns where a log starts (the zero Base if it was never
+	// pruned).
+	Base(ctx context.Context, logID string) (Base, error)
+	// SetBase moves a log's start forward to b. It fails unless b.Size is
+	// larger than the current base and at most the log's length; it
+	// deletes nothing (PruneBefore does).
+	SetBase(ctx context.Context, logID string, b Base) error
+	// PruneBefore deletes up to limit records before the log's base, with
+	// their bodies, PII index entries and deferred entries, in one short
+	// transaction, and returns how many records it deleted. Once no record
+	// is left before the base it also deletes the checkpoints smaller than
+	// the base and the tree hashes that only pruned records need (keeping
+	// those the base's checkpoint and later proofs are made from), and
+	// returns 0.
+	PruneBefore(ctx context.Context, logID string, limit int) (int64, error)
+
+	// Space reports the database's size.
+	Space(ctx context.Context) (Space, error)
+	// Compact gives free space back to the file system where the database
+	// can (SQLite's incremental vacuum); PostgreSQL's autovacuum does it by
+	// itself. It may take a while; it never blocks appends for long.
+	Compact(ctx context.Context) error
 
 	// Close releases the store.
 	Close() error

@@ -33,8 +33,10 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"github.com/aitrail/aitrail/internal/pgdb"
+	"strconv"
+	"strings"
 
+	"github.com/aitrail/aitrail/internal/pgdb"
 	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/store/sqlstore"
 )
@@ -78,6 +80,17 @@ var schema = []string{
 	`CREATE TABLE IF NOT EXISTS pii_index (log_id TEXT NOT NULL, seq BIGINT NOT NULL, type TEXT NOT NULL, mac BYTEA NOT NULL)`,
 	`CREATE INDEX IF NOT EXISTS pii_index_mac ON pii_index (mac)`,
 	`CREATE INDEX IF NOT EXISTS pii_index_record ON pii_index (log_id, seq)`,
+	`CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, reason TEXT NOT NULL, actor TEXT NOT NULL,
+  session TEXT NOT NULL, model TEXT NOT NULL, since_ns BIGINT NOT NULL, until_ns BIGINT NOT NULL, text TEXT NOT NULL,
+  expires_ns BIGINT NOT NULL, created_ns BIGINT NOT NULL, created_by TEXT NOT NULL,
+  released_ns BIGINT NOT NULL, released_by TEXT NOT NULL, release_reason TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS retention_marks (log_id TEXT NOT NULL, layer TEXT NOT NULL, next_seq BIGINT NOT NULL,
+  policy TEXT NOT NULL, PRIMARY KEY (log_id, layer))`,
+	`CREATE TABLE IF NOT EXISTS retention_deferred (log_id TEXT NOT NULL, layer TEXT NOT NULL, seq BIGINT NOT NULL,
+  due_ns BIGINT NOT NULL, PRIMARY KEY (log_id, layer, seq))`,
+	`CREATE INDEX IF NOT EXISTS retention_deferred_due ON retention_deferred (log_id, layer, due_ns)`,
+	`CREATE TABLE IF NOT EXISTS log_bases (log_id TEXT PRIMARY KEY, size BIGINT NOT NULL, head BYTEA NOT NULL,
+  time_ns BIGINT NOT NULL, checkpoint BYTEA NOT NULL)`,
 }
 
 // lockLog serialises the writers of one log; sqlstore has inserted the row
@@ -112,3 +125,41 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	}
 	return s, nil
 }
+
+// tables are the names of the tables schema creates.
+var tables = func() []string {
+	var out []string
+	for _, stmt := range schema {
+		if rest, ok := strings.CutPrefix(stmt, "CREATE TABLE IF NOT EXISTS "); ok {
+			name, _, _ := strings.Cut(rest, " ")
+			out = append(out, name)
+		}
+	}
+	return out
+}()
+
+// Space implements store.Store: the size on disk of aitrail's tables in the
+// current schema, with their indexes and TOAST data. Free is 0: the space
+// that autovacuum marks free stays in the tables' files for reuse.
+func (s *Store) Space(ctx context.Context) (store.Space, error) {
+	ps := make([]string, len(tables))
+	args := make([]any, len(tables))
+	for i, t := range tables {
+		ps[i], args[i] = "$"+strconv.Itoa(i+1), t
+	}
+	var n int64
+	err := s.DB().QueryRowContext(ctx, `SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT
+FROM pg_class c JOIN pg_namespace ns ON ns.oid = c.relnamespace
+WHERE ns.nspname = current_schema() AND c.relkind = 'r' AND c.relname IN (`+strings.Join(ps, ",")+`)`, args...).Scan(&n)
+	if err != nil {
+		return store.Space{}, fmt.Errorf("measure the database: %w", err)
+	}
+	return store.Space{Bytes: n}, nil
+}
+
+// Compact implements store.Store: it does nothing. PostgreSQL's autovacuum
+// makes the space of deleted rows reusable by itself; giving it back to the
+// file system would take a VACUUM FULL, which locks the tables it rewrites
+// (appends included) for as long as it runs, so that is left to an
+// operator's maintenance window.
+func (s *Store) Compact(ctx context.Context) error { return nil }

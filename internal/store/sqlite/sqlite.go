@@ -7,26 +7,37 @@
 // serialises appenders across processes (serve, and the CLI's key
 // commands). It uses modernc.org/sqlite, a translation of SQLite to pure Go,
 // so the aitrail binary stays static and needs no C toolchain.
+//
+// A new database uses incremental auto-vacuum: the pages that deletions
+// free stay in the file, reused by later writes, until Compact gives them
+// back to the file system a few megabytes at a time.
 package sqlite
 
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"time"
 
+	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/store/sqlstore"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	modernc "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Store is a store.Store kept in one SQLite file.
 type Store struct {
 	*sqlstore.Store
+	path string
 	stop chan struct{}
 	done chan struct{}
 }
+
+var _ store.Store = (*Store)(nil)
 
 // checkpointEvery is how often the WAL is copied into the database file.
 // SQLite would otherwise do it inside the commit that crosses 1000 pages,
@@ -62,12 +73,32 @@ var schema = []string{
 	`CREATE TABLE IF NOT EXISTS pii_index (log_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, mac BLOB NOT NULL)`,
 	`CREATE INDEX IF NOT EXISTS pii_index_mac ON pii_index (mac)`,
 	`CREATE INDEX IF NOT EXISTS pii_index_record ON pii_index (log_id, seq)`,
+	`CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, reason TEXT NOT NULL, actor TEXT NOT NULL,
+  session TEXT NOT NULL, model TEXT NOT NULL, since_ns INTEGER NOT NULL, until_ns INTEGER NOT NULL, text TEXT NOT NULL,
+  expires_ns INTEGER NOT NULL, created_ns INTEGER NOT NULL, created_by TEXT NOT NULL,
+  released_ns INTEGER NOT NULL, released_by TEXT NOT NULL, release_reason TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS retention_marks (log_id TEXT NOT NULL, layer TEXT NOT NULL, next_seq INTEGER NOT NULL,
+  policy TEXT NOT NULL, PRIMARY KEY (log_id, layer)) WITHOUT ROWID`,
+	`CREATE TABLE IF NOT EXISTS retention_deferred (log_id TEXT NOT NULL, layer TEXT NOT NULL, seq INTEGER NOT NULL,
+  due_ns INTEGER NOT NULL, PRIMARY KEY (log_id, layer, seq)) WITHOUT ROWID`,
+	`CREATE INDEX IF NOT EXISTS retention_deferred_due ON retention_deferred (log_id, layer, due_ns)`,
+	`CREATE TABLE IF NOT EXISTS log_bases (log_id TEXT PRIMARY KEY, size INTEGER NOT NULL, head BLOB NOT NULL,
+  time_ns INTEGER NOT NULL, checkpoint BLOB NOT NULL)`,
 }
 
 // Open opens (creating if needed) the SQLite database at path.
 func Open(ctx context.Context, path string) (*Store, error) {
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)", "foreign_keys(ON)", "wal_autocheckpoint(0)"} {
+	// The driver sets busy_timeout first, then auto_vacuum, then the
+	// _pragma list. auto_vacuum=INCREMENTAL keeps the pages a new database
+	// frees on a free list that Compact gives back to the file system; it
+	// takes effect only before the file is first written (journal_mode
+	// does), and an older database keeps its own setting. busy_timeout
+	// comes before it, since reading the setting can wait for another
+	// connection's lock.
+	q.Set("_busy_timeout", "30000")
+	q.Set("_auto_vacuum", "INCREMENTAL")
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -81,7 +112,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{Store: sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", Schema: schema}),
+	s := &Store{Store: sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", Schema: schema}), path: path,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
@@ -114,4 +145,93 @@ func (s *Store) Close() error {
 	close(s.stop)
 	<-s.done
 	return s.Store.Close()
+}
+
+// Space implements store.Store: the pages of the database, with the WAL
+// file beside it, and of those the pages on the free list.
+func (s *Store) Space(ctx context.Context) (store.Space, error) {
+	var pages, free, size int64
+	db := s.DB()
+	for _, p := range []struct {
+		pragma string
+		v      *int64
+	}{{"page_count", &pages}, {"freelist_count", &free}, {"page_size", &size}} {
+		if err := db.QueryRowContext(ctx, "PRAGMA "+p.pragma).Scan(p.v); err != nil {
+			return store.Space{}, fmt.Errorf("measure %s: %s: %w", s.path, p.pragma, err)
+		}
+	}
+	sp := store.Space{Bytes: pages * size, Free: free * size}
+	if fi, err := os.Stat(s.path + "-wal"); err == nil {
+		sp.Bytes += fi.Size()
+	}
+	return sp, nil
+}
+
+// vacuumStep is how many free pages one step of Compact gives back: a few
+// megabytes, so that the write lock it takes is soon released.
+const vacuumStep = 2000
+
+// Compact implements store.Store. It gives the free pages back to the file
+// system vacuumStep at a time, each step a write transaction of its own
+// between appends, until none is left or ctx ends, then tries to truncate
+// the WAL, giving up at once if a reader or writer is busy. A database
+// created before aitrail set auto_vacuum=INCREMENTAL keeps its free pages
+// (for reuse) until an operator runs VACUUM.
+func (s *Store) Compact(ctx context.Context) error {
+	db := s.DB()
+	var mode int
+	if err := db.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
+		return fmt.Errorf("compact %s: %w", s.path, err)
+	}
+	const incremental = 2
+	for last := int64(-1); mode == incremental; {
+		var free int64
+		if err := db.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
+			return fmt.Errorf("compact %s: %w", s.path, err)
+		}
+		if free == 0 || free == last {
+			break
+		}
+		last = free
+		if _, err := db.ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, vacuumStep)); err != nil {
+			return fmt.Errorf("compact %s: %w", s.path, err)
+		}
+	}
+	return s.truncateWAL(ctx)
+}
+
+// truncateWAL checkpoints the whole WAL and truncates it, if no other
+// connection is busy. A TRUNCATE checkpoint holds off new writers while it
+// waits for readers, so it runs on a connection that does not wait.
+func (s *Store) truncateWAL(ctx context.Context) (err error) {
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("compact %s: %w", s.path, err)
+	}
+	defer conn.Close()
+	var timeout int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&timeout); err != nil {
+		return fmt.Errorf("compact %s: %w", s.path, err)
+	}
+	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
+		return fmt.Errorf("compact %s: %w", s.path, err)
+	}
+	defer func() {
+		// The connection goes back to the pool: restore its patience,
+		// even if ctx has ended.
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, timeout)); rerr != nil {
+			err = errors.Join(err, fmt.Errorf("compact %s: %w", s.path, rerr))
+		}
+	}()
+	// A busy checkpoint reports it in its first column; that is no failure.
+	var busy, log, done int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done); err != nil && !isBusy(err) {
+		return fmt.Errorf("compact %s: checkpoint: %w", s.path, err)
+	}
+	return nil
+}
+
+func isBusy(err error) bool {
+	var e *modernc.Error
+	return errors.As(err, &e) && e.Code()&0xff == sqlite3.SQLITE_BUSY
 }

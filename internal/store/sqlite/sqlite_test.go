@@ -1,9 +1,14 @@
 package sqlite_test
 
 import (
+	"bytes"
+	"context"
+	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/store/sqlite"
 	"github.com/aitrail/aitrail/internal/store/storetest"
@@ -14,4 +19,118 @@ func TestStore(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "audit.db")
 		return func() (store.Store, error) { return sqlite.Open(t.Context(), path) }
 	})
+}
+
+func TestAutoVacuum(t *testing.T) {
+	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "audit.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var mode int
+	if err := st.DB().QueryRowContext(t.Context(), `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != 2 {
+		t.Errorf("auto_vacuum of a new database = %d, want 2 (incremental)", mode)
+	}
+}
+
+// fillAndEmpty appends records with large bodies, then deletes the bodies.
+func fillAndEmpty(t *testing.T, st store.Store) {
+	t.Helper()
+	ctx := t.Context()
+	var seqs []int64
+	for batch := range 20 {
+		err := st.Append(ctx, "log", func(ctx context.Context, tx store.AppendTx) (*store.Batch, error) {
+			h, err := tx.Head(ctx)
+			if err != nil {
+				return nil, err
+			}
+			b := &store.Batch{}
+			for i := range 50 {
+				r := &record.Record{Version: record.Version, LogID: "log", Seq: h.Seq + 1 + int64(i), Kind: record.KindGatewayStarted}
+				b.Records = append(b.Records, r)
+				b.Bodies = append(b.Bodies, store.Body{Seq: r.Seq, Content: bytes.Repeat([]byte{byte(batch)}, 8000)})
+				seqs = append(seqs, r.Seq)
+			}
+			return b, nil
+		})
+		if err != nil {
+			t.Fatalf("Append: %v", err)
+		}
+	}
+	if n, err := st.DeleteBodies(ctx, "log", seqs); err != nil || n != int64(len(seqs)) {
+		t.Fatalf("DeleteBodies = %d, %v; want %d", n, err, len(seqs))
+	}
+}
+
+func TestCompact(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fillAndEmpty(t, st)
+	before, err := st.Space(ctx)
+	if err != nil {
+		t.Fatalf("Space: %v", err)
+	}
+	if before.Free < 4<<20 {
+		t.Fatalf("Space after deleting 8 MB of bodies = %+v, want at least 4 MB free", before)
+	}
+	if err := st.Compact(ctx); err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	after, err := st.Space(ctx)
+	if err != nil {
+		t.Fatalf("Space: %v", err)
+	}
+	if after.Bytes >= before.Bytes-before.Free/2 || after.Free != 0 {
+		t.Errorf("Space after Compact = %+v, before %+v: want the free pages given back", after, before)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() > after.Bytes {
+		t.Errorf("after Compact the database file has %d bytes, more than Space's %d", fi.Size(), after.Bytes)
+	}
+	if err := st.Compact(ctx); err != nil {
+		t.Errorf("Compact with nothing to do: %v", err)
+	}
+	canceled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := st.Compact(canceled); err == nil {
+		t.Errorf("Compact with a canceled context succeeded, want its error")
+	}
+}
+
+// TestCompactOldDatabase opens a database made without auto_vacuum: Compact
+// cannot shrink it, and must say so by returning, not by looping.
+func TestCompactOldDatabase(t *testing.T) {
+	ctx := t.Context()
+	path := filepath.Join(t.TempDir(), "audit.db")
+	db, err := sql.Open("sqlite", "file:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, `CREATE TABLE old (x BLOB)`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fillAndEmpty(t, st)
+	if err := st.Compact(ctx); err != nil {
+		t.Fatalf("Compact: %v", err)
+	}
+	if sp, err := st.Space(ctx); err != nil || sp.Free == 0 {
+		t.Errorf("Space after Compact of a database without auto_vacuum = %+v, %v; want free pages kept", sp, err)
+	}
 }

@@ -1,6 +1,7 @@
 // Package sqlstore implements store.Store over database/sql. The sqlite and
 // postgres packages supply the connection, the schema and the few
-// statements that differ; the queries here use $N placeholders, which both
+// statements that differ, and add Space and Compact, which each database
+// does its own way; the queries here use $N placeholders, which both
 // databases accept when each first appears in increasing order.
 package sqlstore
 
@@ -30,7 +31,8 @@ type Dialect struct {
 	LockLog string
 }
 
-// Store is a store.Store over a *sql.DB.
+// Store implements store.Store over a *sql.DB, all but Space and Compact,
+// which the backends add.
 type Store struct {
 	db *sql.DB
 	d  Dialect
@@ -41,6 +43,9 @@ type Store struct {
 	// that is itself waiting for that transaction's lock).
 	stmts map[string]*sql.Stmt
 	logs  sync.Map // log ids known to be registered
+	// pruned maps a log id to the seq before which PruneBefore deleted
+	// every record, for this Store's next call.
+	pruned sync.Map
 }
 
 // The hot path's statements.
@@ -53,8 +58,6 @@ const (
 	sqlInsertPII  = `INSERT INTO pii_index (log_id, seq, type, mac) VALUES ($1, $2, $3, $4)`
 	sqlKey        = `SELECT ` + keyColumns + ` FROM api_keys WHERE id = $1`
 )
-
-var _ store.Store = (*Store)(nil)
 
 // New returns a Store over db. Its transactions must take the write lock at
 // BEGIN (SQLite's _txlock=immediate) or the dialect must have LockLog. Call
@@ -78,6 +81,21 @@ func (s *Store) Prepare(ctx context.Context) error {
 		s.stmts[q] = st
 	}
 	return nil
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// querier returns tx, or the database when tx is nil.
+func (s *Store) querier(tx *sql.Tx) querier {
+	if tx != nil {
+		return tx
+	}
+	return s.db
 }
 
 // stmt returns the prepared statement for q, bound to tx when tx is not nil.
@@ -141,7 +159,13 @@ func (s *Store) head(ctx context.Context, tx *sql.Tx, logID string) (store.Head,
 	var entry []byte
 	err = st.QueryRowContext(ctx, logID).Scan(&h.Seq, &h.Time, &entry)
 	if errors.Is(err, sql.ErrNoRows) {
-		return store.Head{Seq: -1}, nil
+		// A log pruned to its end keeps no record: its last one is the
+		// base's, which the next record links to.
+		b, err := s.base(ctx, s.querier(tx), logID)
+		if err != nil {
+			return store.Head{Seq: -1}, err
+		}
+		return store.Head{Seq: b.Size - 1, Time: b.Time, EntryHash: b.Head}, nil
 	}
 	if err != nil {
 		return h, fmt.Errorf("read head of log %q: %w", logID, err)
@@ -680,22 +704,36 @@ func (s *Store) DeletePII(ctx context.Context, logID string, seqs []int64) (int6
 	return s.deleteBySeq(ctx, "pii_index", logID, seqs)
 }
 
-// deleteBySeq deletes the rows of table for the given records of a log, in
-// chunks that stay under the databases' parameter limits.
+// deleteBySeq deletes the rows of table for the given records of a log.
 func (s *Store) deleteBySeq(ctx context.Context, table, logID string, seqs []int64) (int64, error) {
+	n, err := execIn(ctx, s.db, `DELETE FROM `+table+` WHERE log_id = $1 AND seq IN (%s)`, []any{logID}, seqs)
+	if err != nil {
+		return n, fmt.Errorf("delete from %s of log %q: %w", table, logID, err)
+	}
+	return n, nil
+}
+
+// maxIn is the most values one statement lists, well under the databases'
+// parameter limits (32766 for SQLite, 65535 for PostgreSQL).
+const maxIn = 500
+
+// execIn runs query, whose %s is the placeholder list of an IN, once for
+// every chunk of vals (none if vals is empty), with args before the
+// chunk's values, and returns the rows affected in all.
+func execIn(ctx context.Context, q querier, query string, args []any, vals []int64) (int64, error) {
 	var n int64
-	for len(seqs) > 0 {
-		chunk := seqs[:min(len(seqs), 500)]
-		seqs = seqs[len(chunk):]
-		args := []any{logID}
+	for len(vals) > 0 {
+		chunk := vals[:min(len(vals), maxIn)]
+		vals = vals[len(chunk):]
+		a := append(make([]any, 0, len(args)+len(chunk)), args...)
 		ps := make([]string, len(chunk))
-		for i, seq := range chunk {
-			args = append(args, seq)
-			ps[i] = fmt.Sprintf("$%d", i+2)
+		for i, v := range chunk {
+			a = append(a, v)
+			ps[i] = "$" + strconv.Itoa(len(a))
 		}
-		res, err := s.db.ExecContext(ctx, `DELETE FROM `+table+` WHERE log_id = $1 AND seq IN (`+strings.Join(ps, ",")+`)`, args...)
+		res, err := q.ExecContext(ctx, fmt.Sprintf(query, strings.Join(ps, ",")), a...)
 		if err != nil {
-			return n, fmt.Errorf("delete from %s of log %q: %w", table, logID, err)
+			return n, err
 		}
 		k, _ := res.RowsAffected()
 		n += k
