@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -24,6 +25,7 @@ type VerifyStore interface {
 	ScanBodies(ctx context.Context, logID string, from int64, fn func(seq int64, content []byte) error) error
 	Checkpoints(ctx context.Context, logID string, from int64) ([]store.Checkpoint, error)
 	ReadHashes(ctx context.Context, logID string, indexes []int64) ([]record.Hash, error)
+	Base(ctx context.Context, logID string) (store.Base, error)
 }
 
 // VerifyOptions say what Verify checks beyond the chain.
@@ -77,6 +79,10 @@ type Report struct {
 
 	Erased   int64     // bodies absent because a body.erased event erased them
 	Warnings []Problem // oddities that are not tampering
+	// Pruned is the number of records deleted from the start of the log
+	// under the retention policy; the log is verified from there, from a
+	// signed checkpoint of that size.
+	Pruned int64
 
 	Checkpoints int64 // signed checkpoints checked (stored and anchored)
 	Anchored    int64 // of which kept by anchors outside the database
@@ -111,18 +117,28 @@ func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOption
 		bodies: map[int64]bodyRef{},
 		erased: map[int64]int64{},
 	}
+	base, err := st.Base(ctx, logID)
+	if err != nil {
+		return nil, err
+	}
 	from := int64(0)
-	if p := opts.From; p != nil && p.Size > 0 {
+	if base.Size > 0 && (opts.From == nil || opts.From.Size < base.Size) {
+		if err := v.startAtBase(ctx, st, logID, base, opts); err != nil {
+			return nil, err
+		}
+		from = base.Size
+	} else if p := opts.From; p != nil && p.Size > 0 {
 		if err := v.resume(ctx, st, logID, p); err != nil {
 			return nil, err
 		}
 		from = p.Size
 		v.rep.Covered = p.Size // verified before; later checkpoints extend it
 	}
+	v.rep.Pruned = base.Size
 	if err := v.loadCheckpoints(ctx, st, logID, opts, from); err != nil {
 		return nil, err
 	}
-	err := st.Scan(ctx, logID, from, func(r *record.Record, stored record.Hash) error {
+	err = st.Scan(ctx, logID, from, func(r *record.Record, stored record.Hash) error {
 		v.push(r, stored)
 		return nil
 	})
@@ -134,6 +150,9 @@ func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOption
 	v.rep.Root = v.tree.root()
 	v.rep.End = Position{Size: v.tree.n, Root: v.rep.Root, Head: v.chain, Time: v.lastTime}
 	v.finishCheckpoints()
+	if v.base != nil && !v.baseRecorded {
+		v.problem(v.base.Size, "the log starts at record %d, but no log.pruned event records a prune to there: records were deleted from its start", v.base.Size)
+	}
 	if opts.StoredTree {
 		if err := v.checkStoredTree(ctx, st, logID); err != nil {
 			return nil, err
@@ -167,6 +186,7 @@ type verifier struct {
 	stored map[record.Hash]int64 // stored entry hashes seen, to explain links to elsewhere
 	bodies map[int64]bodyRef
 	erased map[int64]int64 // record -> the body.erased event that erased its body
+	ranges []erasedRange   // records whose bodies an event erased as a range
 
 	// A window of three records: a link is judged when the record after
 	// its successor is known.
@@ -178,6 +198,10 @@ type verifier struct {
 	lastTime int64
 
 	from int64 // where a resumed verification started
+	// base is where a pruned log starts, when this run starts there; the
+	// log.pruned event that records the prune must follow.
+	base         *store.Base
+	baseRecorded bool
 	// The time line: while a gateway runs it records at least a heartbeat
 	// every beat, so a longer silence is unrecorded time.
 	running bool
@@ -272,8 +296,11 @@ func (v *verifier) judge(it, next *item) {
 	if !r.BodyHash.IsZero() {
 		v.bodies[r.Seq] = bodyRef{nonce: r.Nonce, hash: r.BodyHash}
 	}
-	if r.Kind == record.KindErased {
+	switch r.Kind {
+	case record.KindErased:
 		v.noteErasure(r)
+	case record.KindPruned:
+		v.notePrune(r)
 	}
 	v.stored[it.stored] = r.Seq
 	// Resynchronise on this record, so that later records are judged on
@@ -286,6 +313,8 @@ func (v *verifier) judge(it, next *item) {
 func (v *verifier) explainBreak(it, next *item) {
 	r, prev := it.r, v.prev
 	switch {
+	case prev == nil && v.base != nil:
+		v.problem(r.Seq, "does not link to record %d, the last one pruned (as the log's base records it): altered, or the base was", v.from-1)
 	case prev == nil && v.from > 0:
 		v.problem(r.Seq, "does not link to record %d as verified before: records were changed since the last verification", v.from-1)
 	case prev == nil:
@@ -339,8 +368,12 @@ func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string
 	if err != nil && !errors.Is(err, errStopScan) {
 		return err
 	}
+	slices.SortFunc(v.ranges, func(a, b erasedRange) int { return cmp.Compare(a.first, b.first) })
 	for seq := range v.bodies {
 		ev, erased := v.erased[seq]
+		if !erased {
+			ev, erased = v.erasedInRange(seq)
+		}
 		switch {
 		case !seen[seq] && erased:
 			v.rep.Erased++
@@ -355,28 +388,113 @@ func (v *verifier) checkBodies(ctx context.Context, st VerifyStore, logID string
 	return nil
 }
 
+// An erasedRange is a range of records whose bodies event erased.
+type erasedRange struct{ first, last, event int64 }
+
 // noteErasure reads a body.erased event. An event that names records it
 // cannot have erased (itself, later records, records without a body) is a
-// problem: the evidence of a deletion must be exact.
+// problem: the evidence of a deletion must be exact. Only erasures of the
+// stored (redacted) layer account for missing bodies; those of the vault
+// and the PII index are checked for form.
 func (v *verifier) noteErasure(r *record.Record) {
 	var e record.Erasure
-	if err := json.Unmarshal(r.Detail, &e); err != nil || len(e.Seqs) == 0 {
+	if err := json.Unmarshal(r.Detail, &e); err != nil || len(e.Seqs)+len(e.Ranges) == 0 {
 		v.problem(r.Seq, "erasure event without a readable list of records")
 		return
+	}
+	stored := e.Layer == "" || e.Layer == record.LayerRedacted
+	if !stored && e.Layer != record.LayerRaw && e.Layer != record.LayerPII {
+		v.problem(r.Seq, "erasure event of an unknown layer %q", e.Layer)
+		return
+	}
+	for _, rg := range e.Ranges {
+		switch {
+		case rg[0] > rg[1] || rg[0] < 0:
+			v.problem(r.Seq, "erasure event names an empty range [%d, %d]", rg[0], rg[1])
+		case rg[1] >= r.Seq:
+			v.problem(r.Seq, "erasure event names records up to %d, which do not precede it", rg[1])
+		case stored:
+			v.ranges = append(v.ranges, erasedRange{rg[0], rg[1], r.Seq})
+		}
 	}
 	for _, seq := range e.Seqs {
 		_, hasBody := v.bodies[seq]
 		switch {
 		case seq < v.from && seq >= 0:
-			// Verified before this (resumed) run: taken on trust.
+			// Verified before this (resumed) run, or pruned: taken on trust.
 		case seq >= r.Seq || seq < 0:
 			v.problem(r.Seq, "erasure event names record %d, which does not precede it", seq)
+		case !stored:
 		case !hasBody:
 			v.problem(r.Seq, "erasure event names record %d, which never had a body", seq)
 		default:
 			v.erased[seq] = r.Seq
 		}
 	}
+}
+
+// erasedInRange returns the event that erased seq's body as part of a
+// range, if one did (v.ranges sorted by first).
+func (v *verifier) erasedInRange(seq int64) (int64, bool) {
+	i, _ := slices.BinarySearchFunc(v.ranges, seq+1, func(r erasedRange, t int64) int { return cmp.Compare(r.first, t) })
+	for j := i - 1; j >= 0; j-- {
+		if r := v.ranges[j]; seq <= r.last {
+			return r.event, true
+		}
+		if i-j > 64 {
+			break // ranges rarely overlap; the nearest ones decide
+		}
+	}
+	return 0, false
+}
+
+// notePrune reads a log.pruned event: the one that records the prune to the
+// log's present base must state its size and head exactly.
+func (v *verifier) notePrune(r *record.Record) {
+	var p record.Prune
+	if err := json.Unmarshal(r.Detail, &p); err != nil || p.Size <= 0 {
+		v.problem(r.Seq, "prune event without a readable boundary")
+		return
+	}
+	if p.Size > r.Seq {
+		v.problem(r.Seq, "prune event names records up to %d, which do not precede it", p.Size-1)
+		return
+	}
+	if v.base != nil && p.Size == v.base.Size {
+		if p.Head != v.base.Head.String() || p.Time != v.base.Time {
+			v.problem(r.Seq, "prune event's boundary (head %s) is not the log's base (head %s)", p.Head, v.base.Head)
+		}
+		v.baseRecorded = true
+	}
+}
+
+// startAtBase sets the verifier up to start where a pruned log starts: from
+// the signed checkpoint of the base's size, whose root the stored tree must
+// still give, and the base's head, which the first record must link to.
+func (v *verifier) startAtBase(ctx context.Context, st VerifyStore, logID string, b store.Base, opts VerifyOptions) error {
+	v.base = &b
+	var c Checkpoint
+	var err error
+	if opts.Verifiers != nil {
+		c, _, err = OpenCheckpoint(b.Checkpoint, opts.Verifiers)
+	} else {
+		// No key to check the signature with: take the root as stored.
+		text, _, _ := strings.Cut(string(b.Checkpoint), "\n\n")
+		c, err = ParseCheckpoint(text + "\n")
+	}
+	switch {
+	case err != nil:
+		v.problem(b.Size, "the checkpoint the log was pruned at does not verify: %v", err)
+	case c.Size != b.Size:
+		v.problem(b.Size, "the checkpoint the log was pruned at has size %d, not %d", c.Size, b.Size)
+	}
+	p := &Position{Size: b.Size, Root: c.Root, Head: b.Head, Time: b.Time}
+	if err := v.resume(ctx, st, logID, p); err != nil {
+		v.problem(b.Size, "the stored tree does not give the root of the checkpoint the log was pruned at: %v", err)
+		v.from, v.expect, v.chain, v.lastTime = p.Size, p.Size, p.Head, p.Time
+		v.tree = treeBuilder{n: p.Size}
+	}
+	return nil
 }
 
 func sortProblems(ps []Problem) {
@@ -432,6 +550,9 @@ func (v *verifier) loadCheckpoints(ctx context.Context, st VerifyStore, logID st
 		if size >= 0 && c.Size != size {
 			v.problem(max(size-1, 0), "%s says size %d", where, c.Size)
 			return
+		}
+		if c.Size < from {
+			return // before where this run starts: verified before, or pruned
 		}
 		v.cps = append(v.cps, checkpoint{Checkpoint: c, anchored: anchored, where: where})
 	}

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -55,6 +56,10 @@ const (
 	KindHeartbeat      = "heartbeat"               // serve is running and recording, traffic or not
 	KindErased         = "body.erased"             // bodies erased under a policy (Detail: Erasure)
 	KindRawRead        = "raw.read"                // a raw body was read from the vault, by whom and why
+	KindHoldAdded      = "hold.added"              // a legal hold was set (Detail: the hold)
+	KindHoldReleased   = "hold.released"           // a legal hold was released
+	KindPruned         = "log.pruned"              // the records before a signed checkpoint were deleted (Detail: Prune)
+	KindErasureRequest = "erasure.requested"       // a data subject's erasure request, and its outcome
 )
 
 // Statuses of model calls.
@@ -405,12 +410,78 @@ func CleanString(s string) string {
 	return s
 }
 
-// Erasure is the Detail of a body.erased event: the records whose bodies
-// were erased, and why. The sealed parts of those records stay, so the
-// chain and the tree still verify; verification reports their bodies as
+// Erasure is the Detail of a body.erased event: which layer of which
+// records was erased, and why. The sealed parts of those records stay, so
+// the chain and the tree still verify; verification reports their bodies as
 // erased per policy.
+//
+// The records are listed one by one (Seqs) or as inclusive ranges
+// (Ranges: [first, last] pairs); a range covers the records in it that had
+// the layer, and may include records that had none.
 type Erasure struct {
-	Seqs   []int64 `json:"seqs"`
-	Policy string  `json:"policy"`
-	Reason string  `json:"reason,omitempty"`
+	// Layer is what was erased: LayerRedacted (the stored body; also
+	// when empty), LayerRaw (the vault's raw body, by destroying its data
+	// key) or LayerPII (the record's PII index entries).
+	Layer  string     `json:"layer,omitempty"`
+	Seqs   []int64    `json:"seqs,omitempty"`
+	Ranges [][2]int64 `json:"ranges,omitempty"`
+	// Count is how many records had the layer erased.
+	Count int64 `json:"count,omitempty"`
+	// Policy is the rule applied ("retention: redacted bodies 1y", "erasure
+	// request"), and Reason any further words.
+	Policy string `json:"policy"`
+	Reason string `json:"reason,omitempty"`
+	// Cutoff, for a retention purge: records before this time (RFC 3339)
+	// were past the policy.
+	Cutoff string `json:"cutoff,omitempty"`
+	// Held counts the records past the policy that a legal hold kept.
+	Held int64 `json:"held,omitempty"`
+}
+
+// Prune is the Detail of a log.pruned event: the records before Size were
+// deleted, sealed parts and all, because they had passed the retention of
+// sealed records. The log goes on verifying from Checkpoint, the signed
+// checkpoint of size Size, whose root covers them; Head is the entry hash
+// of record Size-1, to which record Size links.
+type Prune struct {
+	From       int64  `json:"from"` // the first record deleted
+	Size       int64  `json:"size"` // records before this are deleted
+	Head       string `json:"head"` // hex
+	Time       int64  `json:"time"` // of record Size-1, Unix nanoseconds
+	Checkpoint string `json:"checkpoint"`
+	Policy     string `json:"policy"`
+	Cutoff     string `json:"cutoff"`
+}
+
+// The layers of a record that retention erases.
+const (
+	LayerSealed   = "sealed"
+	LayerRedacted = "redacted"
+	LayerRaw      = "raw"
+	LayerPII      = "pii"
+)
+
+// Covers reports whether e names record seq.
+func (e *Erasure) Covers(seq int64) bool {
+	for _, r := range e.Ranges {
+		if seq >= r[0] && seq <= r[1] {
+			return true
+		}
+	}
+	return slices.Contains(e.Seqs, seq)
+}
+
+// Compress returns seqs, sorted, as inclusive ranges of consecutive numbers.
+func Compress(seqs []int64) [][2]int64 {
+	s := slices.Clone(seqs)
+	slices.Sort(s)
+	var out [][2]int64
+	for _, q := range s {
+		if n := len(out); n > 0 && q <= out[n-1][1]+1 {
+			out[n-1][1] = max(out[n-1][1], q)
+			continue
+		}
+		out = append(out, [2]int64{q, q})
+	}
+	return out
 }
