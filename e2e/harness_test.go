@@ -634,6 +634,7 @@ type interaction struct {
 	Prompt         string          `json:"prompt"`
 	Response       string          `json:"response"`
 	Thinking       string          `json:"thinking"`
+	BodiesErased   bool            `json:"bodies_erased"`
 	ToolCalls      json.RawMessage `json:"tool_calls"`
 	Error          string          `json:"error"`
 	PromptHash     string          `json:"prompt_hash"`

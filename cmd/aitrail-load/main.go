@@ -81,6 +81,7 @@ func run() error {
 	flag.DurationVar(&o.concFor, "c-for", 10*time.Second, "duration of the throughput phase")
 	flag.IntVar(&o.streams, "streams", 500, "concurrent streams for the memory measurement")
 	verifyN := flag.Int("verify", 0, "instead: build a log of `N` records and time aitrail verify on it")
+	purgeN := flag.Int("purge", 0, "instead: build a log of `N` records and time aitrail retention run purging all of it while serving")
 	flag.Parse()
 	if o.quick {
 		o.seq, o.rateFor, o.concFor, o.streams = 300, 2*time.Second, 2*time.Second, 100
@@ -101,6 +102,9 @@ func run() error {
 	}
 	if *verifyN > 0 {
 		return measureVerify(o.bin, *verifyN)
+	}
+	if *purgeN > 0 {
+		return measurePurge(o.bin, *purgeN, o.seq)
 	}
 	var procs []*exec.Cmd
 	defer func() {

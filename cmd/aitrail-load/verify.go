@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"os"
 	"os/exec"
@@ -34,12 +32,7 @@ func measureVerify(bin string, n int) error {
 	if err != nil {
 		return err
 	}
-	keyHex, err := os.ReadFile(filepath.Join(data, "commitment.key"))
-	if err != nil {
-		return err
-	}
-	key, _ := hex.DecodeString(string(bytes.TrimSpace(keyHex)))
-	c, err := record.NewCommitter(key)
+	c, err := committerOf(filepath.Join(data, "commitment.key"))
 	if err != nil {
 		return err
 	}

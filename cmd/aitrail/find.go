@@ -12,13 +12,10 @@ import (
 	"github.com/aitrail/aitrail/internal/store"
 )
 
-// runFind lists every interaction that held a given value (an e-mail
-// address, a phone number...), for data-subject access and erasure
-// requests. It looks the value up in the PII index by its keyed HMAC: the
-// database never holds the value in clear.
-func runFind(ctx context.Context, e *env, args []string) error {
-	fs := flag.NewFlagSet("find", flag.ContinueOnError)
-	load := configFlags(fs, e)
+// piiValueFlags defines the flags that name one value of the PII index
+// (--email, --phone, ... or --value with --type), and returns a function
+// that reads them once parsed: the value's type and the value.
+func piiValueFlags(fs *flag.FlagSet) func() (typ, value string, err error) {
 	byType := map[string]*string{
 		"EMAIL": fs.String("email", "", "an e-mail `address`"), "PHONE": fs.String("phone", "", "a phone `number`"),
 		"US_SSN": fs.String("ssn", "", "a US social security `number`"), "CREDIT_CARD": fs.String("card", "", "a card `number`"),
@@ -26,33 +23,46 @@ func runFind(ctx context.Context, e *env, args []string) error {
 	}
 	value := fs.String("value", "", "any other `value` (with --type, as that type)")
 	typ := fs.String("type", "", "the `type` of --value (e.g. PASSPORT, or a custom type)")
+	return func() (string, string, error) {
+		var t, v string
+		for name, p := range byType {
+			if *p != "" {
+				if v != "" {
+					return "", "", usageError("%s takes one value at a time", fs.Name())
+				}
+				t, v = name, *p
+			}
+		}
+		if *value != "" {
+			if v != "" {
+				return "", "", usageError("%s takes one value at a time", fs.Name())
+			}
+			t, v = *typ, *value
+		}
+		if v == "" {
+			return "", "", usageError("%s needs a value: --email, --phone, --ssn, --card, --iban, --ip or --value", fs.Name())
+		}
+		return t, v, nil
+	}
+}
+
+// runFind lists every interaction that held a given value (an e-mail
+// address, a phone number...), for data-subject access and erasure
+// requests. It looks the value up in the PII index by its keyed HMAC: the
+// database never holds the value in clear.
+func runFind(ctx context.Context, e *env, args []string) error {
+	fs := flag.NewFlagSet("find", flag.ContinueOnError)
+	load := configFlags(fs, e)
+	value := piiValueFlags(fs)
 	asJSON := fs.Bool("json", false, "one JSON object per interaction")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	var t, v string
-	for name, p := range byType {
-		if *p != "" {
-			if v != "" {
-				return usageError("find takes one value at a time")
-			}
-			t, v = name, *p
-		}
-	}
-	if *value != "" {
-		if v != "" {
-			return usageError("find takes one value at a time")
-		}
-		t, v = *typ, *value
-	}
-	if v == "" {
-		return usageError("find needs a value: --email, --phone, --ssn, --card, --iban, --ip or --value")
-	}
-	cfg, err := load()
+	t, v, err := value()
 	if err != nil {
 		return err
 	}
-	al, err := openLog(ctx, cfg, false)
+	al, err := loadLog(ctx, load)
 	if err != nil {
 		return err
 	}

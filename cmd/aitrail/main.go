@@ -28,6 +28,10 @@ Usage:
   aitrail find     --email X | --phone X | --ssn X | --card X | --iban X | --ip X | --value V   every interaction that held a value
   aitrail redact   [--jsonl]   redact standard input with the configured rules (to test them)
   aitrail raw      SEQ --reason TEXT [--part clear|raw]   read a raw body from the encrypted vault (the read is recorded)
+  aitrail retention show | run [--dry-run]   print the retention policy in force; run the purge now
+  aitrail hold     add --reason TEXT [--actor ID] [--session ID] [--model M] [--since T] [--until T] [--text Q] [--expires T]
+                   | list [--all] | release ID --reason TEXT   legal holds: what every purge must keep
+  aitrail erase    --email X | --phone X | ... --reason TEXT   erase a data subject's bodies ahead of schedule
   aitrail vault    keygen | rotate --old-key FILE   make a vault master key; re-wrap data keys after a key change
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
@@ -96,6 +100,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"redact":       runRedact,
 		"raw":          runRaw,
 		"vault":        runVault,
+		"retention":    runRetention,
+		"hold":         runHold,
+		"erase":        runErase,
 	}
 	name := args[0]
 	switch name {

@@ -124,6 +124,16 @@ func (l *auditLog) signCheckpoint(ctx context.Context) error {
 
 func (l *auditLog) Close() error { return l.store.Close() }
 
+// loadLog loads the configuration and opens the log it describes, which
+// must exist.
+func loadLog(ctx context.Context, load func() (config.Config, error)) (*auditLog, error) {
+	cfg, err := load()
+	if err != nil {
+		return nil, err
+	}
+	return openLog(ctx, cfg, false)
+}
+
 // openLog opens the audit log described by c. With create it makes the
 // data directory, database and commitment key if they do not exist;
 // without, a missing log is an error.
@@ -306,6 +316,9 @@ func (l *auditLog) recordAt(ctx context.Context, logID string, seq int64) (*reco
 		return nil, err
 	}
 	if len(recs) == 0 {
+		if b, err := l.store.Base(ctx, logID); err == nil && seq < b.Size {
+			return nil, fmt.Errorf("record %d of log %q was pruned under the retention policy (the log now starts at %d)", seq, logID, b.Size)
+		}
 		return nil, withHint(fmt.Errorf("log %q has no record %d", logID, seq), "aitrail query shows the records' numbers")
 	}
 	return recs[0], nil

@@ -31,11 +31,7 @@ func runProve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	al, err := openLog(ctx, cfg, false)
+	al, err := loadLog(ctx, load)
 	if err != nil {
 		return err
 	}

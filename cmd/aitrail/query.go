@@ -48,11 +48,7 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 		}
 		f.Since, f.Until = d, d.AddDate(0, 0, 1)
 	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	al, err := openLog(ctx, cfg, false)
+	al, err := loadLog(ctx, load)
 	if err != nil {
 		return err
 	}
@@ -137,6 +133,9 @@ func printInteraction(w io.Writer, it *query.Interaction) {
 	}
 	if it.Error != "" {
 		fmt.Fprintf(w, "    error:    %s\n", it.Error)
+	}
+	if it.BodiesErased {
+		fmt.Fprintf(w, "    (bodies erased under the retention policy or an erasure request; the sealed record remains)\n")
 	}
 	fmt.Fprintln(w)
 }

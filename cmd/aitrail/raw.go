@@ -77,11 +77,7 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 	if *part != "clear" && *part != "raw" {
 		return usageError("--part is clear or raw")
 	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	al, err := openLog(ctx, cfg, false)
+	al, err := loadLog(ctx, load)
 	if err != nil {
 		return err
 	}
@@ -101,7 +97,7 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 	if want.IsZero() {
 		return fmt.Errorf("record %d has no %s body in the vault", seq, *part)
 	}
-	v, closeVault, err := openVault(ctx, e, cfg, false)
+	v, closeVault, err := openVault(ctx, e, al.cfg, false)
 	if err != nil {
 		return err
 	}

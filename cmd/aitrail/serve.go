@@ -21,6 +21,7 @@ import (
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/metrics"
 	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/retention"
 	"github.com/aitrail/aitrail/internal/vault"
 )
 
@@ -88,12 +89,17 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	var raw gateway.Vault
 	var rawReader gateway.RawReader
 	var rawQueue *vault.Queue
-	if cfg.Bodies == "full" {
-		v, closeVault, err := openVault(ctx, e, cfg, true)
+	var shredder retention.Vault
+	if cfg.Bodies == "full" || hasVault(cfg) {
+		// The vault is open for the purge even when no longer filled.
+		v, closeVault, err := openVault(ctx, e, cfg, cfg.Bodies == "full")
 		if err != nil {
 			return err
 		}
 		defer closeVault()
+		shredder = v
+	}
+	if v, ok := shredder.(*vault.Vault); ok && cfg.Bodies == "full" {
 		raw, rawReader = v, v
 		if !cfg.Vault.Sync {
 			rawQueue = vault.NewQueue(v, 32, 4096, func(err error) {
@@ -123,7 +129,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		PII:       al.pii,
 		Vault:     raw,
 		LogID:     al.logID,
-		RawTTL:    cfg.Vault.RawRetention,
+		RawTTL:    retention.Policy{Retention: cfg.Retention}.LongestRaw(),
 		NoBodies:  cfg.Bodies == "none",
 		RawReader: rawReader,
 		Records:   al.store,
@@ -145,7 +151,13 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	// Checkpoints and heartbeats run until the calls in flight are done.
 	bg, stopBG := context.WithCancel(context.Background())
 	var bgDone sync.WaitGroup
-	bgDone.Add(3)
+	bgDone.Add(4)
+	purger := &retention.Purger{Store: al.store, Ledger: led, Vault: shredder,
+		Policy: retention.Policy{Retention: cfg.Retention}, Actor: system.Actor, Role: system.Role}
+	go func() {
+		defer bgDone.Done()
+		purgeOnSchedule(bg, purger, cfg.Retention.Interval, func() { signOnce(bg, cp, m, logger) }, m, logger)
+	}()
 	go func() {
 		defer bgDone.Done()
 		watchIntegrity(bg, al, cfg.Verify.Interval, cfg.Verify.FullInterval, cfg.Alerts.Webhook, integ, m, logger)
@@ -207,7 +219,7 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 		"version": version, "listen": red.Listen, "upstream": red.Upstream, "database": red.Database,
 		"node": red.Node, "config_file": red.File, "require_reason": red.RequireReason,
 		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes,
-		"heartbeat": red.Heartbeat.String(),
+		"heartbeat": red.Heartbeat.String(), "bodies": red.Bodies, "retention": retentionSummary(red.Retention),
 	}))
 	unanswered, err := al.store.Unanswered(ctx, al.logID)
 	if err != nil {
@@ -221,6 +233,16 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 		add(r)
 	}
 	return led.Append(ctx, entries...)
+}
+
+// retentionSummary states the retention policy, layer by layer.
+func retentionSummary(r config.Retention) map[string]string {
+	p := retention.Policy{Retention: r}
+	out := map[string]string{"interval": r.Interval.String()}
+	for _, layer := range []string{record.LayerSealed, record.LayerRedacted, record.LayerRaw, record.LayerPII} {
+		out[layer] = p.Describe(layer)
+	}
+	return out
 }
 
 // firstAdminKey creates and prints an admin key when there are no keys yet.

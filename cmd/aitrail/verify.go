@@ -91,6 +91,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Covered     int64            `json:"covered"`
 		Uncovered   int64            `json:"uncovered"`
 		Erased      int64            `json:"erased"`
+		Pruned      int64            `json:"pruned"`
 		Problems    []ledger.Problem `json:"problems"`
 		Warnings    []ledger.Problem `json:"warnings"`
 	}
@@ -119,7 +120,8 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
 			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
-			Covered: rep.Covered, Uncovered: rep.Records - rep.Covered, Erased: rep.Erased, Problems: rep.Problems, Warnings: rep.Warnings})
+			Covered: rep.Covered, Uncovered: max(rep.Pruned+rep.Records-rep.Covered, 0), Erased: rep.Erased, Pruned: rep.Pruned,
+			Problems: rep.Problems, Warnings: rep.Warnings})
 	}
 	if *asJSON {
 		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds()}
@@ -149,6 +151,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 				continue
 			}
 			fmt.Fprintf(e.stdout, "log %s: intact: %d records, %d bodies checked, head %s\n", r.Log, r.Records, r.Bodies, r.Head)
+			if r.Pruned > 0 {
+				fmt.Fprintf(e.stdout, "  records 0 to %d pruned under the retention policy (a log.pruned event records it); verified from the signed checkpoint at %d\n", r.Pruned-1, r.Pruned)
+			}
 			if r.Erased > 0 {
 				fmt.Fprintf(e.stdout, "  %d bodies erased per policy (each named by a body.erased event)\n", r.Erased)
 			}
@@ -159,10 +164,10 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			case r.Checkpoints == 0:
 				fmt.Fprintf(e.stdout, "  no signed checkpoint checked: the records are consistent, but nothing outside the database vouches for them yet\n")
 			case r.Uncovered == 0:
-				fmt.Fprintf(e.stdout, "  all %d records covered by signed checkpoints (%d checked, %d from anchors)\n", r.Covered, r.Checkpoints, r.Anchored)
+				fmt.Fprintf(e.stdout, "  all %d records covered by signed checkpoints (%d checked, %d from anchors)\n", r.Records, r.Checkpoints, r.Anchored)
 			default:
-				fmt.Fprintf(e.stdout, "  records 0 to %d covered by signed checkpoints (%d checked, %d from anchors); the %d records after are not yet covered\n",
-					r.Covered-1, r.Checkpoints, r.Anchored, r.Uncovered)
+				fmt.Fprintf(e.stdout, "  records %d to %d covered by signed checkpoints (%d checked, %d from anchors); the %d records after are not yet covered\n",
+					r.Pruned, r.Covered-1, r.Checkpoints, r.Anchored, r.Uncovered)
 			}
 		}
 		if len(reps) == 0 {

@@ -71,6 +71,8 @@ type Config struct {
 	Verify Verify `yaml:"verify"`
 	// Alerts configures where alerts go.
 	Alerts Alerts `yaml:"alerts"`
+	// Retention says how long each layer of the log is kept.
+	Retention Retention `yaml:"retention"`
 	// LogKeys are verifier keys of other logs to trust when verifying (the
 	// other gateways sharing a PostgreSQL database). The local log's key is
 	// always trusted.
@@ -138,14 +140,48 @@ type Vault struct {
 	// KeyFile holds the master key (64 hex digits); AITRAIL_VAULT_KEY, if
 	// set, is used instead. Default DATA/vault.key, made on first start.
 	KeyFile string `yaml:"key_file"`
-	// RawRetention is how long raw bodies are kept (the retention purge
-	// destroys their keys after it).
-	RawRetention time.Duration `yaml:"raw_retention"`
 	// Sync makes each call wait until its raw body is durable in the vault.
 	// By default raw bodies are sealed in the background (the log, which
 	// commits to them by hash, is durable either way), and a crash may lose
 	// the last moments of raw text.
 	Sync bool `yaml:"sync"`
+}
+
+// Retention is the layered retention policy: how long each layer of a
+// record is kept after the record's time, and how often serve purges what
+// is past it. Overrides change some layers for some records: the first
+// override that matches a record applies, layer by layer (a layer it does
+// not set keeps the default).
+type Retention struct {
+	// Layers is the default policy.
+	Layers `yaml:",inline"`
+	// Overrides, in order of precedence.
+	Overrides []RetentionOverride `yaml:"overrides"`
+	// Interval is how often serve runs the purge (0: never; run
+	// "aitrail retention run" instead).
+	Interval time.Duration `yaml:"interval"`
+}
+
+// Layers are the retention periods of the four layers of a record. A zero
+// Period in an override means "as the default".
+type Layers struct {
+	// Sealed: the record itself (hashes, attribution, metadata, no body).
+	// When it passes, records are pruned from the start of the log.
+	Sealed Period `yaml:"sealed"`
+	// Redacted: the redacted body stored in the log.
+	Redacted Period `yaml:"redacted"`
+	// Raw: the raw body in the encrypted vault (its data key is destroyed).
+	Raw Period `yaml:"raw"`
+	// PII: the entries of the PII index (keyed MACs of found values).
+	PII Period `yaml:"pii"`
+}
+
+// RetentionOverride changes the periods of the records of a role or a
+// model (or both: then both must match).
+type RetentionOverride struct {
+	Role   string `yaml:"role"`
+	Model  string `yaml:"model"`
+	Layers `yaml:",inline"`
 }
 
 // Verify configures background verification.
@@ -204,7 +240,15 @@ func Default() Config {
 		Heartbeat:     time.Minute,
 		Verify:        Verify{Interval: 5 * time.Minute, FullInterval: time.Hour},
 		Bodies:        "full",
-		Vault:         Vault{RawRetention: 30 * 24 * time.Hour},
+		Retention: Retention{
+			Layers: Layers{
+				Sealed:   MustPeriod("7y"),
+				Redacted: MustPeriod("1y"),
+				Raw:      MustPeriod("90d"),
+				PII:      MustPeriod("1y"),
+			},
+			Interval: time.Hour,
+		},
 	}
 }
 
@@ -342,9 +386,7 @@ func (c *Config) Validate() error {
 	default:
 		bad("bodies: %q is not full, redacted or none", c.Bodies)
 	}
-	if c.Vault.RawRetention <= 0 {
-		bad("vault.raw_retention: must be positive")
-	}
+	errs = append(errs, c.Retention.validate()...)
 	if c.Verify.Interval < 0 || c.Verify.FullInterval < 0 {
 		bad("verify.interval and verify.full_interval: must not be negative")
 	}
@@ -357,6 +399,100 @@ func (c *Config) Validate() error {
 		bad("heartbeat: must not be negative")
 	}
 	return errors.Join(errs...)
+}
+
+func (r *Retention) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	check := func(where string, l Layers, override bool) {
+		for _, p := range []struct {
+			name string
+			p    Period
+		}{{"sealed", l.Sealed}, {"redacted", l.Redacted}, {"raw", l.Raw}, {"pii", l.PII}} {
+			if override && p.p.IsZero() {
+				continue
+			}
+			if !p.p.Positive() {
+				bad("%s.%s: must be a positive period (like 7y, 1y6mo, 90d)", where, p.name)
+			}
+		}
+	}
+	check("retention", r.Layers, false)
+	for i, o := range r.Overrides {
+		where := fmt.Sprintf("retention.overrides[%d]", i)
+		if o.Role == "" && o.Model == "" {
+			bad("%s: needs a role or a model to match", where)
+		}
+		check(where, o.Layers, true)
+	}
+	// No layer may outlive the record it belongs to.
+	for _, sel := range r.Selectors() {
+		l := r.For(sel.Role, sel.Model)
+		for _, p := range []struct {
+			name string
+			p    Period
+		}{{"redacted", l.Redacted}, {"raw", l.Raw}, {"pii", l.PII}} {
+			if p.p.Approx() > l.Sealed.Approx() {
+				bad("retention: for %s, %s (%s) outlives the sealed record (%s)", sel, p.name, p.p, l.Sealed)
+			}
+		}
+	}
+	if r.Interval < 0 {
+		bad("retention.interval: must not be negative")
+	}
+	return errs
+}
+
+// A Selector names the records an override applies to ("" is any).
+type Selector struct{ Role, Model string }
+
+func (s Selector) String() string {
+	switch {
+	case s.Role == "" && s.Model == "":
+		return "all other records"
+	case s.Model == "":
+		return "role " + s.Role
+	case s.Role == "":
+		return "model " + s.Model
+	}
+	return "role " + s.Role + " with model " + s.Model
+}
+
+// Selectors returns the overrides' selectors, then the default's.
+func (r *Retention) Selectors() []Selector {
+	out := make([]Selector, 0, len(r.Overrides)+1)
+	for _, o := range r.Overrides {
+		out = append(out, Selector{o.Role, o.Model})
+	}
+	return append(out, Selector{})
+}
+
+// For returns the periods that apply to a record of the given role and
+// model.
+func (r *Retention) For(role, model string) Layers {
+	for _, o := range r.Overrides {
+		if (o.Role == "" || o.Role == role) && (o.Model == "" || o.Model == model) {
+			return r.Layers.With(o.Layers)
+		}
+	}
+	return r.Layers
+}
+
+// With returns l with the periods o sets.
+func (l Layers) With(o Layers) Layers {
+	if !o.Sealed.IsZero() {
+		l.Sealed = o.Sealed
+	}
+	if !o.Redacted.IsZero() {
+		l.Redacted = o.Redacted
+	}
+	if !o.Raw.IsZero() {
+		l.Raw = o.Raw
+	}
+	if !o.PII.IsZero() {
+		l.PII = o.PII
+	}
+	return l
 }
 
 // Trusted returns the trusted networks.

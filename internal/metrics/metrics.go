@@ -31,6 +31,9 @@ type Metrics struct {
 
 	VaultFailures prometheus.Counter // raw bodies the vault could not seal
 
+	RetentionErased   *prometheus.CounterVec // records erased by the retention purge, by layer
+	RetentionFailures prometheus.Counter     // purges that failed
+
 	VerifyOK       prometheus.Gauge // 1 if the latest verification found the log intact, else 0
 	VerifiedSize   prometheus.Gauge // records verified so far
 	VerifyLastTime prometheus.Gauge // Unix time of the latest verification
@@ -85,6 +88,12 @@ func New() *Metrics {
 		VaultFailures: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "aitrail_vault_failures_total", Help: "Raw bodies the encrypted vault could not seal.",
 		}),
+		RetentionErased: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aitrail_retention_erased_total", Help: "Records whose layer the retention purge erased (PII: index entries; sealed: records pruned).",
+		}, []string{"layer"}),
+		RetentionFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "aitrail_retention_failures_total", Help: "Retention purges that failed (they are retried at the next interval).",
+		}),
 		VerifyOK: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "aitrail_verify_ok", Help: "1 if the latest background verification found the log intact, 0 if it found tampering.",
 		}),
@@ -95,7 +104,7 @@ func New() *Metrics {
 			Name: "aitrail_verify_last_run_timestamp_seconds", Help: "When the background verification last ran.",
 		}),
 	}
-	m.reg.MustRegister(m.VaultFailures, m.VerifyOK, m.VerifiedSize, m.VerifyLastTime, m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
+	m.reg.MustRegister(m.VaultFailures, m.RetentionErased, m.RetentionFailures, m.VerifyOK, m.VerifiedSize, m.VerifyLastTime, m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
 		m.QueueDepth, m.UpstreamErrors, m.InFlight, m.Latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

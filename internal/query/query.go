@@ -61,9 +61,12 @@ type Interaction struct {
 	Thinking       string          `json:"thinking,omitempty"`
 	ToolCalls      json.RawMessage `json:"tool_calls,omitempty"`
 	Embeddings     int             `json:"embeddings,omitempty"`
-	Error          string          `json:"error,omitempty"`
-	PromptHash     string          `json:"prompt_hash"`
-	ResponseHash   string          `json:"response_hash"`
+	// BodiesErased: the prompt or the answer was erased (retention or an
+	// erasure request); the sealed record remains.
+	BodiesErased bool   `json:"bodies_erased,omitempty"`
+	Error        string `json:"error,omitempty"`
+	PromptHash   string `json:"prompt_hash"`
+	ResponseHash string `json:"response_hash"`
 }
 
 // Statuses beyond the record statuses.
@@ -141,7 +144,7 @@ func join(ctx context.Context, st Store, q, a *record.Record) (Interaction, erro
 		it.PromptHash = q.RawHash.String()
 	}
 	var rb record.RequestBody
-	if err := readBody(ctx, st, q, &rb); err != nil {
+	if err := readBody(ctx, st, q, &rb, &it.BodiesErased); err != nil {
 		return it, err
 	}
 	it.Prompt = rb.Text()
@@ -168,7 +171,7 @@ func join(ctx context.Context, st Store, q, a *record.Record) (Interaction, erro
 		it.ResponseHash = a.RawHash.String()
 	}
 	var ab record.ResponseBody
-	if err := readBody(ctx, st, a, &ab); err != nil {
+	if err := readBody(ctx, st, a, &ab, &it.BodiesErased); err != nil {
 		return it, err
 	}
 	it.Response, it.Thinking, it.ToolCalls, it.Embeddings = ab.Text, ab.Thinking, ab.ToolCalls, ab.Embeddings
@@ -179,14 +182,16 @@ func join(ctx context.Context, st Store, q, a *record.Record) (Interaction, erro
 	return it, nil
 }
 
-// readBody decodes a record's body; a body that is gone (erased) leaves v
-// empty.
-func readBody(ctx context.Context, st Store, r *record.Record, v any) error {
+// readBody decodes a record's body; a body that is gone (erased under the
+// retention policy or by an erasure request) leaves v empty and sets
+// *erased.
+func readBody(ctx context.Context, st Store, r *record.Record, v any, erased *bool) error {
 	if r.BodyHash.IsZero() {
 		return nil
 	}
 	b, err := st.Body(ctx, r.LogID, r.Seq)
 	if errors.Is(err, store.ErrNotFound) {
+		*erased = true
 		return nil
 	}
 	if err != nil {

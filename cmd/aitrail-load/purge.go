@@ -1,0 +1,235 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aitrail/aitrail/internal/ledger"
+	"github.com/aitrail/aitrail/internal/pii"
+	"github.com/aitrail/aitrail/internal/record"
+	"github.com/aitrail/aitrail/internal/store"
+	"github.com/aitrail/aitrail/internal/store/sqlite"
+)
+
+// measurePurge builds a log of n records (bodies, PII index entries and
+// vault commitments included), then times 'aitrail retention run' purging
+// every layer of them and pruning them while aitrail serves calls, and
+// compares the calls' latency during the purge with the latency before it
+// and with the upstream's. Every period of the policy is 1ns, so that all n
+// records are due at once (the ledger never dates a record before the
+// last): the purge does all of a long life's deletions in one run.
+func measurePurge(bin string, n, calls int) error {
+	tmp, err := os.MkdirTemp("", "aitrail-purge-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	data := filepath.Join(tmp, "data")
+	// Let aitrail make its keys and database, as serve would.
+	key := string(lastLine(mustRun(bin, "keys", "create", "--actor", "load", "--role", "user", "--data", data)))
+	if err := buildLog(data, n); err != nil {
+		return err
+	}
+	// A checkpoint over all of it, signed by aitrail itself.
+	mustRun(bin, "keys", "create", "--actor", "after", "--role", "user", "--data", data)
+	cfg := filepath.Join(tmp, "aitrail.yaml")
+	os.WriteFile(cfg, []byte("retention:\n  interval: 0s\n  sealed: 1ns\n  redacted: 1ns\n  raw: 1ns\n  pii: 1ns\n"), 0o600)
+
+	var procs []*exec.Cmd
+	defer func() {
+		for _, p := range procs {
+			p.Process.Kill()
+			p.Wait()
+		}
+	}()
+	upCmd := exec.Command(bin, "standin", "--listen", "127.0.0.1:0")
+	upAddr, err := startProc(upCmd, regexp.MustCompile(`on http://(\S+)`))
+	if err != nil {
+		return err
+	}
+	procs = append(procs, upCmd)
+	gwCmd := exec.Command(bin, "serve", "--data", data, "--config", cfg, "--listen", "127.0.0.1:0", "--upstream", "http://"+upAddr)
+	gwAddr, err := startProc(gwCmd, regexp.MustCompile(`listen=http://(\S+)`))
+	if err != nil {
+		return err
+	}
+	procs = append(procs, gwCmd)
+	targets := []target{
+		{name: "upstream (direct)", base: "http://" + upAddr},
+		{name: "aitrail", base: "http://" + gwAddr, key: key},
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	const body = `{"model":"tiny","stream":false,"messages":[{"role":"user","content":"hello there"}],"options":{"num_predict":12}}`
+	for _, t := range targets {
+		for range 200 {
+			if _, err := t.call(client, "/api/chat", body, false); err != nil {
+				return fmt.Errorf("warm up %s: %w", t.name, err)
+			}
+		}
+	}
+	measure := func(until func() bool) ([][]time.Duration, error) {
+		lat := make([][]time.Duration, len(targets))
+		for i := 0; i < calls || (until != nil && !until()); i++ {
+			if until == nil && i >= calls {
+				break
+			}
+			for j, t := range targets {
+				d, err := t.call(client, "/api/chat", body, false)
+				if err != nil {
+					return nil, err
+				}
+				lat[j] = append(lat[j], d)
+			}
+		}
+		return lat, nil
+	}
+	size0 := dirSize(data)
+	fmt.Printf("## Purging %d records while serving\n\n", n)
+	before, err := measure(nil)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Before the purge (%d calls per target, concurrency 1, interleaved):\n\n", len(before[0]))
+	table(targets, before)
+
+	purge := exec.Command(bin, "retention", "run", "--data", data, "--config", cfg)
+	var out bytes.Buffer
+	purge.Stdout, purge.Stderr = &out, &out
+	start := time.Now()
+	if err := purge.Start(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- purge.Wait() }()
+	var purgeErr error
+	finished := false
+	during, err := measure(func() bool {
+		if finished {
+			return true
+		}
+		select {
+		case purgeErr = <-done:
+			finished = true
+		default:
+		}
+		return finished
+	})
+	if err != nil {
+		return err
+	}
+	if !finished {
+		purgeErr = <-done
+	}
+	took := time.Since(start)
+	fmt.Printf("During the purge (%d calls per target while it ran):\n\n", len(during[0]))
+	table(targets, during)
+	fmt.Printf("aitrail retention run: %s, exit %v\n\n```\n%s```\n\n", took.Round(100*time.Millisecond), purgeErr, out.String())
+	gwCmd.Process.Signal(os.Interrupt)
+	gwCmd.Wait()
+	procs = procs[:1]
+	fmt.Printf("Data directory: %s before, %s after\n\n", mib(size0), mib(dirSize(data)))
+	v, _ := exec.Command(bin, "verify", "--data", data).CombinedOutput()
+	fmt.Printf("aitrail verify: %s\n", strings.TrimSpace(string(v)))
+	return nil
+}
+
+// buildLog appends n records (request and response pairs) as the gateway
+// writes them: redacted bodies, an e-mail address in the PII index, and
+// commitments to clear bodies in the vault.
+func buildLog(data string, n int) error {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(data, "audit.db"))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	c, err := committerOf(filepath.Join(data, "commitment.key"))
+	if err != nil {
+		return err
+	}
+	pk, err := readHexKey(filepath.Join(data, "pii.key"))
+	if err != nil {
+		return err
+	}
+	index, err := pii.New(pk, "US")
+	if err != nil {
+		return err
+	}
+	led := ledger.New(st, "main", ledger.Options{MaxBatch: 4096})
+	start := time.Now()
+	const group = 2000
+	for done := 0; done < n; {
+		var es []*ledger.Entry
+		for i := 0; i < group && done < n; i, done = i+1, done+1 {
+			kind := record.KindRequest
+			if done%2 == 1 {
+				kind = record.KindResponse
+			}
+			r := record.NewEvent(kind, nil)
+			r.Actor, r.Role, r.Status, r.Model, r.Endpoint = fmt.Sprintf("user%d", done%50), "user", record.StatusOK, "tiny", "POST /api/chat"
+			body := []byte(fmt.Sprintf(`{"messages":[{"role":"user","content":"question %d from [EMAIL_1] about the quarterly report"}]}`, done))
+			r.BodyHash = c.Commit(r.Nonce, record.LabelBody, body)
+			r.ClearHash = c.Commit(r.Nonce, record.LabelClear, body)
+			es = append(es, &ledger.Entry{Record: r, Body: body,
+				PII: []store.PIIEntry{{Type: "EMAIL", MAC: index.MAC("EMAIL", fmt.Sprintf("user%d@example.com", done%1000))}}})
+		}
+		if err := led.Append(ctx, es...); err != nil {
+			return err
+		}
+	}
+	led.Close()
+	fmt.Printf("built a log of %d records in %s\n\n", n, time.Since(start).Round(time.Second))
+	return nil
+}
+
+func readHexKey(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return hex.DecodeString(string(bytes.TrimSpace(b)))
+}
+
+func committerOf(path string) (*record.Committer, error) {
+	key, err := readHexKey(path)
+	if err != nil {
+		return nil, err
+	}
+	return record.NewCommitter(key)
+}
+
+func mustRun(bin string, args ...string) []byte {
+	out, err := exec.Command(bin, args...).Output()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "aitrail %s: %v\n", strings.Join(args, " "), err)
+		os.Exit(1)
+	}
+	return out
+}
+
+func lastLine(b []byte) []byte {
+	lines := bytes.Split(bytes.TrimSpace(b), []byte("\n"))
+	return lines[len(lines)-1]
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && !fi.IsDir() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
