@@ -57,6 +57,13 @@ func measurePurge(bin string, n, calls int) error {
 		return err
 	}
 	procs = append(procs, upCmd)
+	self, _ := os.Executable()
+	pxCmd := exec.Command(self, "-proxy", "http://"+upAddr)
+	pxAddr, err := startProc(pxCmd, regexp.MustCompile(`proxy on http://(\S+)`))
+	if err != nil {
+		return err
+	}
+	procs = append(procs, pxCmd)
 	gwCmd := exec.Command(bin, "serve", "--data", data, "--config", cfg, "--listen", "127.0.0.1:0", "--upstream", "http://"+upAddr)
 	gwAddr, err := startProc(gwCmd, regexp.MustCompile(`listen=http://(\S+)`))
 	if err != nil {
@@ -65,6 +72,7 @@ func measurePurge(bin string, n, calls int) error {
 	procs = append(procs, gwCmd)
 	targets := []target{
 		{name: "upstream (direct)", base: "http://" + upAddr},
+		{name: "bare ReverseProxy", base: "http://" + pxAddr},
 		{name: "aitrail", base: "http://" + gwAddr, key: key},
 	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
@@ -135,7 +143,7 @@ func measurePurge(bin string, n, calls int) error {
 	fmt.Printf("aitrail retention run: %s, exit %v\n\n```\n%s```\n\n", took.Round(100*time.Millisecond), purgeErr, out.String())
 	gwCmd.Process.Signal(os.Interrupt)
 	gwCmd.Wait()
-	procs = procs[:1]
+	procs = procs[:2]
 	fmt.Printf("Data directory: %s before, %s after\n\n", mib(size0), mib(dirSize(data)))
 	v, _ := exec.Command(bin, "verify", "--data", data).CombinedOutput()
 	fmt.Printf("aitrail verify: %s\n", strings.TrimSpace(string(v)))

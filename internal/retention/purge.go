@@ -35,7 +35,7 @@ type Purger struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Batch is how many records one event names and one transaction
-	// deletes at most (default 2000): the gateway's appends never wait
+	// deletes at most (default 500): the gateway's appends never wait
 	// long behind a purge.
 	Batch int
 }
@@ -99,7 +99,7 @@ func (p *Purger) batch() int {
 	if p.Batch > 0 {
 		return p.Batch
 	}
-	return 2000
+	return 500
 }
 
 // Run purges every layer of the log, then prunes the sealed records that
