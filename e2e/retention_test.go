@@ -124,6 +124,9 @@ func TestRetentionThroughTheBinary(t *testing.T) {
 	if r := cli("hold", "add", "--actor", "x"); r.code != 2 {
 		t.Errorf("hold add without --reason: exit %d, want 2", r.code)
 	}
+	if r := cli("hold", "add", "--text", "alice@example.com", "--reason", "x"); r.code != 2 || !strings.Contains(r.stderr, "EMAIL") {
+		t.Errorf("hold add --text on a value the redactor replaces: exit %d, want 2\n%s", r.code, r.stderr)
+	}
 	if l := cli("hold", "list"); !strings.Contains(l.stdout, holdID) || !strings.Contains(l.stdout, "actor alice") {
 		t.Errorf("hold list:\n%s", l.stdout)
 	}

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -199,7 +200,8 @@ func size(b int64) string {
 
 // purgeOnSchedule runs the purge every interval until ctx ends, the first
 // time shortly after the start.
-func purgeOnSchedule(ctx context.Context, p *retention.Purger, interval time.Duration, sign func(), m *metrics.Metrics, logger *slog.Logger) {
+// It holds busy while it purges.
+func purgeOnSchedule(ctx context.Context, p *retention.Purger, interval time.Duration, busy *sync.Mutex, sign func(), m *metrics.Metrics, logger *slog.Logger) {
 	if interval <= 0 {
 		return
 	}
@@ -214,7 +216,9 @@ func purgeOnSchedule(ctx context.Context, p *retention.Purger, interval time.Dur
 		case <-first.C:
 		case <-tick.C:
 		}
+		busy.Lock()
 		rep, err := p.Run(ctx, false)
+		busy.Unlock()
 		if err != nil {
 			if ctx.Err() == nil {
 				m.RetentionFailures.Inc()
@@ -255,7 +259,7 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&h.Model, "model", "", "hold the records of this `model`")
 		fs.StringVar(&since, "since", "", "hold records from this `time` (RFC 3339 or YYYY-MM-DD)")
 		fs.StringVar(&until, "until", "", "hold records before this `time`")
-		fs.StringVar(&h.Text, "text", "", "hold interactions whose prompt or answer contains this `text` (any case)")
+		fs.StringVar(&h.Text, "text", "", "hold interactions whose stored (redacted) prompt or answer contains this `text` (any case)")
 		fs.StringVar(&expires, "expires", "", "the hold ends by itself at this `time` (default: only when released)")
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
@@ -280,6 +284,18 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		cfg, err := load()
 		if err != nil {
 			return err
+		}
+		if h.Text != "" {
+			// Stored bodies are redacted: a value the redactor replaces is
+			// never in them, and a text hold on it would hold nothing.
+			red, err := newRedactor(cfg.Redact)
+			if err != nil {
+				return err
+			}
+			if _, found := red.Redact(h.Text); len(found) > 0 {
+				return withHint(usageError("--text %q holds a value the redactor replaces (%s): stored bodies never contain it", h.Text, found[0].Type),
+					"hold by --actor or --session; 'aitrail find' lists the interactions that held such a value")
+			}
 		}
 		w, err := openWriter(ctx, e, cfg)
 		if err != nil {

@@ -156,7 +156,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		Policy: retention.Policy{Retention: cfg.Retention}, Actor: system.Actor, Role: system.Role}
 	go func() {
 		defer bgDone.Done()
-		purgeOnSchedule(bg, purger, cfg.Retention.Interval, func() { signOnce(bg, cp, m, logger) }, m, logger)
+		purgeOnSchedule(bg, purger, cfg.Retention.Interval, &integ.busy, func() { signOnce(bg, cp, m, logger) }, m, logger)
 	}()
 	go func() {
 		defer bgDone.Done()

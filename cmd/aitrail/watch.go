@@ -17,6 +17,11 @@ import (
 // integrity is the state of serve's background verification, shown by
 // /healthz.
 type integrity struct {
+	// busy is held by a verification and by a retention purge, which
+	// never overlap: a purge deleting what a verification is reading
+	// would look like tampering.
+	busy sync.Mutex
+
 	mu       sync.Mutex
 	ok       bool
 	ran      time.Time
@@ -72,7 +77,9 @@ func watchIntegrity(ctx context.Context, al *auditLog, interval, fullInterval ti
 				opts.Anchored = append(opts.Anchored, notes...)
 			}
 		}
+		state.busy.Lock()
 		rep, err := ledger.Verify(ctx, al.store, al.logID, opts)
+		state.busy.Unlock()
 		switch {
 		case ctx.Err() != nil:
 			return

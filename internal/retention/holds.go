@@ -155,18 +155,24 @@ type holdSet struct {
 }
 
 func newHoldSet(ctx context.Context, st store.Store, logID string, now time.Time) (*holdSet, error) {
-	all, err := st.Holds(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("read the legal holds: %w", err)
-	}
 	hs := &holdSet{st: st, logID: logID, texts: map[int64]string{}}
+	return hs, hs.reload(ctx, now)
+}
+
+// reload reads the holds open at now again.
+func (hs *holdSet) reload(ctx context.Context, now time.Time) error {
+	all, err := hs.st.Holds(ctx)
+	if err != nil {
+		return fmt.Errorf("read the legal holds: %w", err)
+	}
+	hs.holds = hs.holds[:0]
 	for _, h := range all {
 		if Open(h, now) {
 			h.Text = strings.ToLower(h.Text)
 			hs.holds = append(hs.holds, h)
 		}
 	}
-	return hs, nil
+	return nil
 }
 
 // holding returns the first open hold that keeps r, or nil. A text hold

@@ -23,6 +23,16 @@ func (p *Purger) prune(ctx context.Context, hs *holdSet, now time.Time, base sto
 	res := PruneResult{Policy: p.Policy.Describe(record.LayerSealed), Cutoff: p.Policy.shortest(record.LayerSealed).Before(now),
 		From: base.Size, Size: base.Size, Event: -1}
 
+	// A prune cut short (a crash after the base moved) is finished first.
+	if !dry {
+		if err := p.pruneBelowBase(ctx, logID); err != nil {
+			return res, err
+		}
+	}
+	if err := hs.reload(ctx, now); err != nil {
+		return res, err
+	}
+
 	// The first record to keep.
 	end := base.Size
 	stop := errors.New("stop")
@@ -100,13 +110,15 @@ func (p *Purger) prune(ctx context.Context, hs *holdSet, now time.Time, base sto
 	if err := p.Store.SetBase(ctx, logID, store.Base{Size: size, Head: head, Time: last.Time, Checkpoint: cp.Note}); err != nil {
 		return res, err
 	}
+	return res, p.pruneBelowBase(ctx, logID)
+}
+
+// pruneBelowBase deletes what is left before the log's base.
+func (p *Purger) pruneBelowBase(ctx context.Context, logID string) error {
 	for {
 		n, err := p.Store.PruneBefore(ctx, logID, p.batch())
-		if err != nil {
-			return res, err
-		}
-		if n == 0 {
-			return res, nil
+		if err != nil || n == 0 {
+			return err
 		}
 	}
 }

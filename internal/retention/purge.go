@@ -18,8 +18,9 @@ type Vault interface {
 }
 
 // ErrConcurrent is returned when another purge of the same log moved on
-// while this one ran (two purges never delete the same thing twice, but
-// the second stops).
+// while this one ran: the second stops at its next batch (it may have
+// recorded and erased one batch that the first erased too, which is
+// harmless: erasing twice deletes nothing more).
 var ErrConcurrent = errors.New("another purge of this log is running")
 
 // A Purger applies the retention policy to one log.
@@ -237,7 +238,11 @@ func (p *Purger) purgeLayer(ctx context.Context, layer string, hs *holdSet, now 
 		if err != nil {
 			return res, base, err
 		}
-		b := &batch{done: seqs} // records pruned since are done too
+		// Records pruned since are done; the others are judged again.
+		b := &batch{done: missing(seqs, recs)}
+		if err := hs.reload(ctx, now); err != nil {
+			return res, base, err
+		}
 		for _, r := range recs {
 			if err := b.add(ctx, lr, r, hs, now); err != nil {
 				return res, base, err
@@ -270,6 +275,11 @@ func (p *Purger) purgeLayer(ctx context.Context, layer string, hs *holdSet, now 
 		if len(recs) == 0 {
 			break
 		}
+		// Holds are read again for every batch: one set while the purge
+		// runs applies from the next batch on.
+		if err := hs.reload(ctx, now); err != nil {
+			return res, next, err
+		}
 		b := &batch{scan: true}
 		for _, r := range recs {
 			if err := b.add(ctx, lr, r, hs, now); err != nil {
@@ -293,6 +303,21 @@ func (p *Purger) purgeLayer(ctx context.Context, layer string, hs *holdSet, now 
 		firstKept = min(firstKept, ds[0].Seq)
 	}
 	return res, min(next, firstKept), nil
+}
+
+// missing returns the seqs that recs does not hold.
+func missing(seqs []int64, recs []*record.Record) []int64 {
+	found := make(map[int64]bool, len(recs))
+	for _, r := range recs {
+		found[r.Seq] = true
+	}
+	var out []int64
+	for _, seq := range seqs {
+		if !found[seq] {
+			out = append(out, seq)
+		}
+	}
+	return out
 }
 
 // batch collects one transaction's worth of a layer's decisions.

@@ -328,8 +328,18 @@ func TestHoldKeepsRecordsUntilReleased(t *testing.T) {
 	}
 	w.sign()
 	w.verify()
+	// Purges while the hold lasts keep them, and keep track of them.
+	w.clock.Advance(0, 0, 1)
+	w.purge(false)
+	w.clock.Advance(0, 0, 1)
+	w.purge(false)
+	w.wantLayers(q0, true, true, true)
 
 	// Released: the next purge takes them.
+	held, err := w.st.Search(w.ctx, store.Filter{LogID: "main", Seqs: []int64{q0, a0, later}})
+	if err != nil || len(held) != 3 {
+		t.Fatal(err)
+	}
 	if err := retention.ReleaseHold(w.ctx, w.st, w.led, h.ID, "case closed", "admin", "admin", w.clock.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -337,9 +347,13 @@ func TestHoldKeepsRecordsUntilReleased(t *testing.T) {
 		t.Errorf("second release: %v", err)
 	}
 	rep = w.purge(false)
-	for _, seq := range []int64{q0, a0, later} {
-		if raw, body, _, sealed := w.has(seq); raw || body || (sealed && rep.Prune.Size > seq) {
-			t.Errorf("record %d after the release: raw %v body %v", seq, raw, body)
+	for _, r := range held {
+		if raw, body, _, _ := w.has(r.Seq); raw || body {
+			t.Errorf("record %d after the release: raw %v body %v", r.Seq, raw, body)
+		}
+		// Its raw body is destroyed, whether the record was pruned too or not.
+		if _, err := w.vault.Open(w.ctx, "main", r.Nonce, "clear"); !errors.Is(err, vault.ErrShredded) {
+			t.Errorf("record %d's raw body after the release: %v, want it shredded", r.Seq, err)
 		}
 	}
 	w.sign()
