@@ -346,7 +346,7 @@ func TestHoldKeepsRecordsUntilReleased(t *testing.T) {
 	if err := retention.ReleaseHold(w.ctx, w.st, w.led, h.ID, "again", "admin", "admin", w.clock.Now()); !errors.Is(err, store.ErrReleased) {
 		t.Errorf("second release: %v", err)
 	}
-	rep = w.purge(false)
+	w.purge(false)
 	for _, r := range held {
 		if raw, body, _, _ := w.has(r.Seq); raw || body {
 			t.Errorf("record %d after the release: raw %v body %v", r.Seq, raw, body)
