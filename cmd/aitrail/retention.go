@@ -50,11 +50,7 @@ func runRetention(ctx context.Context, e *env, args []string) error {
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		cfg, err := load()
-		if err != nil {
-			return err
-		}
-		w, err := openWriter(ctx, e, cfg)
+		w, err := loadWriter(ctx, e, load)
 		if err != nil {
 			return err
 		}
@@ -87,6 +83,15 @@ type writer struct {
 	led   *ledger.Ledger
 	vault retention.Vault
 	close func() error
+}
+
+// loadWriter loads the configuration and opens its log to change it.
+func loadWriter(ctx context.Context, e *env, load func() (config.Config, error)) (*writer, error) {
+	cfg, err := load()
+	if err != nil {
+		return nil, err
+	}
+	return openWriter(ctx, e, cfg)
 }
 
 // openWriter opens the log and, if raw bodies are kept, the vault.
@@ -336,11 +341,7 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		if strings.TrimSpace(*reason) == "" {
 			return usageError("hold release needs --reason: every release is recorded with why")
 		}
-		cfg, err := load()
-		if err != nil {
-			return err
-		}
-		w, err := openWriter(ctx, e, cfg)
+		w, err := loadWriter(ctx, e, load)
 		if err != nil {
 			return err
 		}
@@ -406,11 +407,7 @@ func runErase(ctx context.Context, e *env, args []string) error {
 	if strings.TrimSpace(*reason) == "" {
 		return usageError("erase needs --reason: every erasure request is recorded with its reference")
 	}
-	cfg, err := load()
-	if err != nil {
-		return err
-	}
-	w, err := openWriter(ctx, e, cfg)
+	w, err := loadWriter(ctx, e, load)
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,13 @@ func ParseCheckpoint(text string) (Checkpoint, error) {
 	return c, nil
 }
 
+// ParseSignedCheckpoint parses a signed checkpoint note without checking
+// its signatures (for callers that hold no key, or check them elsewhere).
+func ParseSignedCheckpoint(msg []byte) (Checkpoint, error) {
+	text, _, _ := strings.Cut(string(msg), "\n\n")
+	return ParseCheckpoint(text + "\n")
+}
+
 // OpenCheckpoint verifies a signed checkpoint note with the known verifiers
 // and parses it.
 func OpenCheckpoint(msg []byte, known note.Verifiers) (Checkpoint, *note.Note, error) {

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -508,8 +507,7 @@ func (v *verifier) startAtBase(ctx context.Context, st VerifyStore, logID string
 		c, _, err = OpenCheckpoint(b.Checkpoint, opts.Verifiers)
 	} else {
 		// No key to check the signature with: take the root as stored.
-		text, _, _ := strings.Cut(string(b.Checkpoint), "\n\n")
-		c, err = ParseCheckpoint(text + "\n")
+		c, err = ParseSignedCheckpoint(b.Checkpoint)
 	}
 	switch {
 	case err != nil:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"golang.org/x/mod/sumdb/tlog"
@@ -128,8 +127,7 @@ func (p *Purger) pruneBelowBase(ctx context.Context, logID string) error {
 // to prune is the leaf the tree holds, and the next record links to it. It
 // returns that last record.
 func (p *Purger) boundary(ctx context.Context, logID string, cp *store.Checkpoint) (*record.Record, error) {
-	text, _, _ := strings.Cut(string(cp.Note), "\n\n")
-	c, err := ledger.ParseCheckpoint(text + "\n")
+	c, err := ledger.ParseSignedCheckpoint(cp.Note)
 	if err != nil {
 		return nil, err
 	}
