@@ -25,6 +25,11 @@ import (
 	"github.com/aitrail/aitrail/internal/vault"
 )
 
+// vaultLinger is how long the background vault queue gathers raw bodies
+// into one commit. At low load it turns one vault fsync per body into one
+// per linger; at high load batches fill before it passes.
+const vaultLinger = 10 * time.Millisecond
+
 func runServe(ctx context.Context, e *env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	load := configFlags(fs, e)
@@ -102,7 +107,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	if v, ok := shredder.(*vault.Vault); ok && cfg.Bodies == "full" {
 		raw, rawReader = v, v
 		if !cfg.Vault.Sync {
-			rawQueue = vault.NewQueue(v, 32, 4096, func(err error) {
+			rawQueue = vault.NewQueue(v, 4096, vaultLinger, func(err error) {
 				m.VaultFailures.Inc()
 				logger.Error("raw vault seal failed; the raw body of a call is lost (its record is not)", "err", err)
 			})

@@ -51,7 +51,7 @@ func benchGateway(b *testing.B, withVault ...bool) (gw *httptest.Server, key str
 		}
 		b.Cleanup(func() { vst.Close() })
 		mk, _ := vault.LocalKey(bytes.Repeat([]byte{2}, vault.KeySize))
-		q := vault.NewQueue(vault.New(vst, mk), 32, 4096, func(err error) { b.Error(err) })
+		q := vault.NewQueue(vault.New(vst, mk), 4096, 10*time.Millisecond, func(err error) { b.Error(err) })
 		b.Cleanup(q.Close)
 		opts.Vault = q
 		red, err := redact.New(redact.Config{})

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"reflect"
 	"testing"
+	"time"
 )
 
 func fullRecord() *Record {
@@ -137,6 +138,33 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Encode(Decode(%x)) = %x", b, got)
 		}
 	})
+}
+
+// TestNonce checks what NewNonce promises: unique nonces, ordered by
+// the millisecond they were made in.
+func TestNonce(t *testing.T) {
+	at := time.UnixMilli(1_773_480_000_123)
+	seen := map[[16]byte]bool{}
+	for range 100_000 {
+		n := nonceAt(at)
+		if seen[n] {
+			t.Fatalf("nonce %x made twice in one millisecond", n)
+		}
+		seen[n] = true
+	}
+	n := nonceAt(at)
+	if got := hex.EncodeToString(n[:6]); got != "019ceba53a7b" {
+		t.Errorf("nonce of %s starts %s, want the milliseconds 019ceba53a7b", at, got)
+	}
+	for range 1000 {
+		a, b := nonceAt(at), nonceAt(at.Add(time.Millisecond))
+		if bytes.Compare(a[:], b[:]) >= 0 {
+			t.Fatalf("nonce %x of a later millisecond does not sort after %x", b, a)
+		}
+	}
+	if a, b := NewNonce(), NewNonce(); a == b {
+		t.Errorf("NewNonce returned %x twice", a)
+	}
 }
 
 func TestCommitment(t *testing.T) {

@@ -8,63 +8,83 @@ import (
 
 // A Queue seals in the background. The audit log does not depend on the
 // vault (records commit to the clear body by hash), so a gateway need not
-// wait for each raw body's fsync: Seal hands the body to workers, whose
-// concurrent seals share the vault's group commits. When the queue is full,
-// Seal seals synchronously instead, so a body is never dropped for want of
-// room. A crash loses what was still queued; Close waits for all of it.
+// wait for each raw body's fsync. Seal hands the body to a batcher, which
+// gathers bodies for up to the queue's linger (or until it has maxBatch)
+// and seals them with SealMany: one transaction and one fsync for the lot.
+// Fewer, larger commits leave the disk and the processors to the audit
+// log's own commits, which callers do wait for.
+//
+// When the queue is full, Seal seals synchronously instead, so a body is
+// never dropped for want of room. A crash loses what was still queued
+// (usually the bodies of the last linger); Close seals all of it first.
 type Queue struct {
-	v     *Vault
-	items chan queued
-	onErr func(error)
-	wg    sync.WaitGroup
-	once  sync.Once
+	v      *Vault
+	items  chan Body
+	linger time.Duration
+	onErr  func(error)
+	done   chan struct{}
+	once   sync.Once
 }
 
-type queued struct {
-	logID   string
-	nonce   [16]byte
-	parts   map[string][]byte
-	expires time.Time
-}
+// maxBatch is the most bodies the batcher seals in one SealMany.
+const maxBatch = 256
 
-// NewQueue starts workers sealing into v from a queue of capacity bodies.
-// onErr is called (from a worker) for every seal that fails.
-func NewQueue(v *Vault, workers, capacity int, onErr func(error)) *Queue {
-	q := &Queue{v: v, items: make(chan queued, capacity), onErr: onErr}
-	for i := 0; i < workers; i++ {
-		q.wg.Add(1)
-		go func() {
-			defer q.wg.Done()
-			for it := range q.items {
-				q.seal(context.Background(), it)
-			}
-		}()
-	}
+// NewQueue starts a batcher sealing into v from a queue of capacity
+// bodies, gathering each batch for up to linger. onErr is called (from the
+// batcher) for every seal that fails.
+func NewQueue(v *Vault, capacity int, linger time.Duration, onErr func(error)) *Queue {
+	q := &Queue{v: v, items: make(chan Body, capacity), linger: linger, onErr: onErr, done: make(chan struct{})}
+	go q.run()
 	return q
 }
 
-func (q *Queue) seal(ctx context.Context, it queued) error {
-	err := q.v.Seal(ctx, it.logID, it.nonce, it.parts, it.expires)
+func (q *Queue) run() {
+	defer close(q.done)
+	// Since Go 1.23 a stopped or reset timer never delivers a stale tick.
+	timer := time.NewTimer(q.linger)
+	timer.Stop()
+	for first := range q.items {
+		batch := []Body{first}
+		timer.Reset(q.linger)
+	gather:
+		for len(batch) < maxBatch {
+			select {
+			case b, ok := <-q.items:
+				if !ok {
+					break gather // closed: seal what we have, then stop
+				}
+				batch = append(batch, b)
+			case <-timer.C:
+				break gather
+			}
+		}
+		timer.Stop()
+		for _, err := range q.v.SealMany(context.Background(), batch) {
+			if err != nil && q.onErr != nil {
+				q.onErr(err)
+			}
+		}
+	}
+}
+
+// Seal queues the parts, or seals them at once if the queue is full (and
+// then returns the seal's error). It must not be called after Close.
+func (q *Queue) Seal(ctx context.Context, logID string, nonce [16]byte, parts map[string][]byte, expires time.Time) error {
+	b := Body{LogID: logID, Nonce: nonce, Parts: parts, Expires: expires}
+	select {
+	case q.items <- b:
+		return nil
+	default:
+	}
+	err := q.v.Seal(ctx, logID, nonce, parts, expires)
 	if err != nil && q.onErr != nil {
 		q.onErr(err)
 	}
 	return err
 }
 
-// Seal queues the parts, or seals them at once if the queue is full (and
-// then returns the seal's error). It must not be called after Close.
-func (q *Queue) Seal(ctx context.Context, logID string, nonce [16]byte, parts map[string][]byte, expires time.Time) error {
-	it := queued{logID: logID, nonce: nonce, parts: parts, expires: expires}
-	select {
-	case q.items <- it:
-		return nil
-	default:
-		return q.seal(ctx, it)
-	}
-}
-
-// Close seals everything queued, then stops the workers.
+// Close seals everything queued, then stops the batcher.
 func (q *Queue) Close() {
 	q.once.Do(func() { close(q.items) })
-	q.wg.Wait()
+	<-q.done
 }

@@ -3,6 +3,7 @@ package vault
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"testing"
@@ -10,7 +11,8 @@ import (
 )
 
 // TestQueue: every body handed to a queue, even one too small to hold them
-// all, is sealed by the time Close returns.
+// all, is sealed by the time Close returns, and a body that cannot be
+// sealed is reported without costing the others of its batch.
 func TestQueue(t *testing.T) {
 	ctx := context.Background()
 	st, err := OpenSQLite(ctx, t.TempDir()+"/vault.db")
@@ -24,7 +26,18 @@ func TestQueue(t *testing.T) {
 	}
 	v := New(st, key)
 	var failed atomic.Int64
-	q := NewQueue(v, 4, 2, func(error) { failed.Add(1) })
+	var shredded [16]byte
+	shredded[0] = 0xee
+	if _, err := v.Shred(ctx, "main", [][16]byte{shredded}); err != nil {
+		t.Fatal(err)
+	}
+	q := NewQueue(v, 8, time.Hour, func(err error) {
+		if !errors.Is(err, ErrShredded) {
+			t.Errorf("unexpected seal error: %v", err)
+		}
+		failed.Add(1)
+	})
+	q.Seal(ctx, "main", shredded, map[string][]byte{"clear": []byte("gone")}, time.Now().Add(time.Hour))
 	const n = 50
 	for i := 0; i < n; i++ {
 		var nonce [16]byte
@@ -42,7 +55,7 @@ func TestQueue(t *testing.T) {
 			t.Fatalf("Open(%d) = %q, %v", i, got, err)
 		}
 	}
-	if failed.Load() != 0 {
-		t.Errorf("%d seals failed", failed.Load())
+	if failed.Load() != 1 {
+		t.Errorf("%d seals failed, want 1 (the shredded record)", failed.Load())
 	}
 }

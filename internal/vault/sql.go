@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -145,25 +146,54 @@ type putResult struct {
 	lead bool
 }
 
-// Put implements Storage.Put. It commits concurrent calls together (group commit), as the ledger does
-// for the audit log: one transaction, and one fsync, for every Put waiting
-// when the previous group's commit ends (up to maxGroup). The first caller leads: it
-// commits the waiting group, then hands the lead to the first caller that
-// arrived meanwhile. Each request runs within a savepoint, so that one that
-// fails (ErrExists, ErrShredded...) leaves the others' writes intact.
+// Put implements Storage.Put (see PutMany).
 func (s *SQLStorage) Put(ctx context.Context, ref Ref, key *WrappedKey, parts []Part, expires time.Time) error {
-	r := &putRequest{ctx: ctx, ref: ref, key: key, parts: parts, expires: expires.UnixNano(), done: make(chan putResult, 1)}
+	return s.PutMany(ctx, []PutItem{{Ref: ref, Key: key, Parts: parts, Expires: expires}})[0]
+}
+
+// PutMany implements Storage.PutMany. It commits concurrent calls together
+// (group commit), as the ledger does for the audit log: one transaction,
+// and one fsync, for every item waiting when the previous group's commit
+// ends (up to maxGroup). The first caller leads: it commits the waiting
+// group, then hands the lead to the first item that arrived meanwhile,
+// whose caller commits the next group. An item that fails (ErrExists,
+// ErrShredded...) leaves the others' writes intact (see writeGroup).
+func (s *SQLStorage) PutMany(ctx context.Context, items []PutItem) []error {
+	reqs := make([]*putRequest, len(items))
+	for i, it := range items {
+		reqs[i] = &putRequest{ctx: ctx, ref: it.Ref, key: it.Key, parts: it.Parts,
+			expires: it.Expires.UnixNano(), done: make(chan putResult, 1)}
+	}
 	s.mu.Lock()
-	s.queue = append(s.queue, r)
+	s.queue = append(s.queue, reqs...)
 	lead := !s.leading
 	s.leading = true
 	s.mu.Unlock()
-	if !lead {
-		if res := <-r.done; !res.lead {
-			return res.err
+
+	// The items are committed in order (the queue is first in, first out),
+	// and the lead is handed to an item only once every item before it has
+	// its outcome, so waiting for each in turn cannot miss the lead.
+	errs := make([]error, len(reqs))
+	for i, r := range reqs {
+		for {
+			if lead {
+				s.leadGroup()
+				lead = false
+			}
+			res := <-r.done
+			if !res.lead {
+				errs[i] = res.err
+				break
+			}
+			lead = true
 		}
 	}
+	return errs
+}
 
+// leadGroup commits the group at the head of the queue, then hands the
+// lead to the next item waiting, if any.
+func (s *SQLStorage) leadGroup() {
 	s.mu.Lock()
 	n := min(len(s.queue), maxGroup)
 	group := s.queue[:n:n]
@@ -178,7 +208,6 @@ func (s *SQLStorage) Put(ctx context.Context, ref Ref, key *WrappedKey, parts []
 		s.leading = false
 	}
 	s.mu.Unlock()
-	return (<-r.done).err
 }
 
 // commitGroup writes the requests of group in one transaction and tells
@@ -218,12 +247,52 @@ func (s *SQLStorage) commitGroup(group []*putRequest) {
 // writeGroup writes the requests in one transaction, setting errs[i] to
 // the error of request i. It returns an error if the transaction failed as
 // a whole, and nothing of it was written.
+//
+// A group whose requests all create records (the usual case: the gateway
+// seals each record once) is first written with two statements, one for
+// all data keys and one for all parts. If any row is refused (a record or
+// part that exists, a tombstone), that transaction is rolled back and the
+// group written again request by request, each within a savepoint, so that
+// a failure undoes only its own statements and names its own error.
 func (s *SQLStorage) writeGroup(ctx context.Context, group []*putRequest, errs []error) error {
+	live := make([]*putRequest, 0, len(group))
+	creating := true
+	for i, r := range group {
+		if errs[i] = r.ctx.Err(); errs[i] == nil {
+			live = append(live, r)
+			creating = creating && r.key != nil
+		}
+	}
+	if len(live) == 0 {
+		return nil
+	}
+	if creating && len(live) > 1 {
+		tx, err := s.db.BeginTx(ctx, nil)
+		if err != nil {
+			return s.errorf("begin: %w", err)
+		}
+		switch ok, err := s.putAll(ctx, tx, live); {
+		case err != nil:
+			tx.Rollback()
+			return err
+		case ok:
+			if err := tx.Commit(); err != nil {
+				return s.errorf("commit: %w", err)
+			}
+			return nil
+		}
+		tx.Rollback()
+	}
+	return s.writeEach(ctx, group, errs, len(live) > 1)
+}
+
+// writeEach writes the group's requests one by one in one transaction,
+// each within a savepoint if there are several.
+func (s *SQLStorage) writeEach(ctx context.Context, group []*putRequest, errs []error, savepoints bool) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return s.errorf("begin: %w", err)
 	}
-	savepoints := len(group) > 1
 	exec := func(q string) error {
 		if !savepoints {
 			return nil
@@ -235,8 +304,8 @@ func (s *SQLStorage) writeGroup(ctx context.Context, group []*putRequest, errs [
 	}
 	written := 0
 	for i, r := range group {
-		if errs[i] = r.ctx.Err(); errs[i] != nil {
-			continue
+		if errs[i] != nil {
+			continue // its context was done
 		}
 		if err := exec(`SAVEPOINT put`); err != nil {
 			tx.Rollback()
@@ -261,6 +330,85 @@ func (s *SQLStorage) writeGroup(ctx context.Context, group []*putRequest, errs [
 		return s.errorf("commit: %w", err)
 	}
 	return nil
+}
+
+// putAll creates the records of reqs, all with data keys, with one
+// statement for the keys and one for the parts. It reports whether every
+// row was written; if not, the caller rolls back.
+func (s *SQLStorage) putAll(ctx context.Context, tx *sql.Tx, reqs []*putRequest) (bool, error) {
+	now := time.Now().UnixNano()
+	rows := s.rows()
+	for _, r := range reqs {
+		rows.add(r.ref.LogID, r.ref.Nonce[:], r.key.KeyID, r.key.Wrapped, r.expires, now, 0)
+	}
+	n, err := rows.insert(ctx, tx, `vault_keys (log_id, nonce, key_id, wrapped_dek, expires_ns, created_ns, shredded_ns)`)
+	if err != nil || n != len(reqs) {
+		return false, s.errorIf("write data keys: %w", err)
+	}
+	rows = s.rows()
+	for _, r := range reqs {
+		for _, p := range r.parts {
+			rows.add(r.ref.LogID, r.ref.Nonce[:], p.Name, p.Sealed)
+		}
+	}
+	n, err = rows.insert(ctx, tx, `vault_entries (log_id, nonce, part, sealed)`)
+	if err != nil || n != rows.n {
+		return false, s.errorIf("write parts: %w", err)
+	}
+	return true, nil
+}
+
+// errorIf is errorf for a possibly nil error: nil stays nil.
+func (s *SQLStorage) errorIf(format string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return s.errorf(format, err)
+}
+
+// valueRows builds a multi-row INSERT ... VALUES statement: with numbered
+// parameters ($1) for PostgreSQL, plain ones (?) for SQLite, which parses
+// those much faster.
+type valueRows struct {
+	numbered bool
+	values   []byte
+	args     []any
+	n        int // rows
+}
+
+// rows returns an empty valueRows for the storage's database.
+func (s *SQLStorage) rows() valueRows { return valueRows{numbered: s.name == "postgres"} }
+
+func (v *valueRows) add(row ...any) {
+	if v.n > 0 {
+		v.values = append(v.values, ',')
+	}
+	v.values = append(v.values, '(')
+	for i, a := range row {
+		if i > 0 {
+			v.values = append(v.values, ", "...)
+		}
+		v.args = append(v.args, a)
+		if !v.numbered {
+			v.values = append(v.values, '?')
+			continue
+		}
+		v.values = append(v.values, '$')
+		v.values = strconv.AppendInt(v.values, int64(len(v.args)), 10)
+	}
+	v.values = append(v.values, ')')
+	v.n++
+}
+
+// insert runs INSERT INTO into VALUES ... ON CONFLICT DO NOTHING, and
+// returns how many rows it inserted: fewer than added if some conflicted.
+func (v *valueRows) insert(ctx context.Context, tx *sql.Tx, into string) (int, error) {
+	res, err := tx.ExecContext(ctx, "INSERT INTO "+into+" VALUES "+string(v.values)+" ON CONFLICT DO NOTHING", v.args...)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
 }
 
 // put runs one request's statements in tx.
@@ -304,19 +452,29 @@ WHERE log_id = $2 AND nonce = $3 AND shredded_ns = 0`, r.expires, ref.LogID, ref
 			return ErrNotFound // records are never deleted, so this cannot happen
 		}
 	}
+	// All parts in one statement; ON CONFLICT DO NOTHING skips the ones
+	// stored already, which the count of rows reveals.
+	rows := s.rows()
 	for _, p := range r.parts {
-		res, err := tx.ExecContext(ctx, `INSERT INTO vault_entries (log_id, nonce, part, sealed) VALUES ($1, $2, $3, $4)
-ON CONFLICT DO NOTHING`, ref.LogID, ref.Nonce[:], p.Name, p.Sealed)
-		if err != nil {
-			return s.errorf("write part %q: %w", p.Name, err)
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return s.errorf("write part %q: %w", p.Name, err)
-		} else if n == 0 {
-			return fmt.Errorf("part %q: %w", p.Name, ErrExists)
-		}
+		rows.add(ref.LogID, ref.Nonce[:], p.Name, p.Sealed)
+	}
+	n, err := rows.insert(ctx, tx, `vault_entries (log_id, nonce, part, sealed)`)
+	if err != nil {
+		return s.errorf("write parts: %w", err)
+	}
+	if n != rows.n {
+		return fmt.Errorf("%d of parts %s: %w", rows.n-n, partNames(r.parts), ErrExists)
 	}
 	return nil
+}
+
+// partNames lists the names of parts, for messages.
+func partNames(parts []Part) string {
+	names := make([]string, len(parts))
+	for i, p := range parts {
+		names[i] = strconv.Quote(p.Name)
+	}
+	return strings.Join(names, ", ")
 }
 
 // Shred implements Storage.Shred. On SQLite it then checkpoints and

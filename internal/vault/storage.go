@@ -35,6 +35,14 @@ type StoredKey struct {
 	Key WrappedKey
 }
 
+// A PutItem is what one Put stores: see Storage.Put.
+type PutItem struct {
+	Ref     Ref
+	Key     *WrappedKey
+	Parts   []Part
+	Expires time.Time
+}
+
 // A KeyChange replaces a record's wrapped data key Old by New.
 type KeyChange struct {
 	Ref      Ref
@@ -67,6 +75,11 @@ type Storage interface {
 	// is stored already, and the record's expiry becomes the later of its
 	// current one and expires. When Put fails it stores nothing.
 	Put(ctx context.Context, ref Ref, key *WrappedKey, parts []Part, expires time.Time) error
+
+	// PutMany is Put for several items at once, committed together when
+	// they fit in one transaction; errs[i] is the outcome of items[i],
+	// which is stored or not whatever becomes of the others.
+	PutMany(ctx context.Context, items []PutItem) (errs []error)
 
 	// Part returns the record's data key and the named part: ErrNotFound
 	// if either is absent, ErrShredded if the record was shredded. Both are

@@ -26,6 +26,7 @@ func runSuite(t *testing.T, newDB func(t *testing.T) (open func() (*SQLStorage, 
 	}{
 		{"RoundTrip", testRoundTrip},
 		{"AddParts", testAddParts},
+		{"SealMany", testSealMany},
 		{"ExpiryOfResealed", testExpiryOfResealed},
 		{"AADBinding", testAADBinding},
 		{"Tamper", testTamper},
@@ -209,6 +210,53 @@ func testAddParts(t *testing.T, open func() *SQLStorage) {
 	}
 	checkOpen(t, v, "log", n, "request", "prompt")
 	checkOpenErr(t, v, "log", n, "extra", ErrNotFound)
+}
+
+// testSealMany seals a batch whose bodies meet every outcome: each gets
+// its own, and the batch's failures leave the others sealed.
+func testSealMany(t *testing.T, open func() *SQLStorage) {
+	v := New(open(), newMasterKey(t))
+	ctx := t.Context()
+	seal(t, v, "log", nonceN(1), map[string]string{"request": "old"})
+	seal(t, v, "log", nonceN(2), map[string]string{"request": "same"})
+	seal(t, v, "log", nonceN(3), map[string]string{"request": "was"})
+	if _, err := v.Shred(ctx, "log", [][16]byte{nonceN(4)}); err != nil {
+		t.Fatal(err)
+	}
+	body := func(i int, part, text string) Body {
+		return Body{LogID: "log", Nonce: nonceN(i), Parts: map[string][]byte{part: []byte(text)}, Expires: future}
+	}
+	bodies := []Body{
+		body(10, "request", "new ten"),
+		body(1, "response", "added to one"), // an existing record: the long way
+		body(2, "request", "same"),          // a retry: sealed already, the same
+		body(3, "request", "different"),     // sealed already, otherwise
+		body(4, "request", "too late"),      // shredded
+		body(11, "bad name!", "x"),          // refused before storage
+		body(12, "request", "new twelve"),
+		body(12, "response", "twelve again"), // the same record twice in one batch
+	}
+	errs := v.SealMany(ctx, bodies)
+	if len(errs) != len(bodies) {
+		t.Fatalf("SealMany returned %d errors for %d bodies", len(errs), len(bodies))
+	}
+	want := []error{nil, nil, nil, ErrExists, ErrShredded, errors.New("part name"), nil, nil}
+	for i, w := range want {
+		switch {
+		case w == nil && errs[i] != nil, w != nil && errs[i] == nil:
+			t.Errorf("body %d: %v, want %v", i, errs[i], w)
+		case w != nil && !errors.Is(errs[i], w) && !strings.Contains(fmt.Sprint(errs[i]), w.Error()):
+			t.Errorf("body %d: %v, want %v", i, errs[i], w)
+		}
+	}
+	checkOpen(t, v, "log", nonceN(10), "request", "new ten")
+	checkOpen(t, v, "log", nonceN(1), "request", "old")
+	checkOpen(t, v, "log", nonceN(1), "response", "added to one")
+	checkOpen(t, v, "log", nonceN(3), "request", "was")
+	checkOpenErr(t, v, "log", nonceN(4), "request", ErrShredded)
+	checkOpenErr(t, v, "log", nonceN(11), "bad name!", ErrNotFound)
+	checkOpen(t, v, "log", nonceN(12), "request", "new twelve")
+	checkOpen(t, v, "log", nonceN(12), "response", "twelve again")
 }
 
 func testExpiryOfResealed(t *testing.T, open func() *SQLStorage) {

@@ -197,60 +197,118 @@ func (v *Vault) Seal(ctx context.Context, logID string, nonce [16]byte, parts ma
 	if err := v.checkSeal(ref, parts, expires); err != nil {
 		return fmt.Errorf("seal %s: %w", ref, err)
 	}
-	names := make([]string, 0, len(parts))
-	for name := range parts {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-
-	// Two rounds at most: if a concurrent Seal creates the record between
-	// Key and Put, the second round uses its key.
-	for range 2 {
-		wk, err := v.st.Key(ctx, ref)
-		var dek []byte
-		var newKey *WrappedKey
-		switch {
-		case err == nil:
-			if dek, err = v.unwrap(wk); err != nil {
-				return fmt.Errorf("seal %s: %w", ref, err)
-			}
-		case errors.Is(err, ErrNotFound):
-			dek = make([]byte, KeySize)
-			rand.Read(dek)
-			w, err := v.master.Wrap(dek)
-			if err != nil {
-				clear(dek)
-				return fmt.Errorf("seal %s: wrap data key with master key %s: %w", ref, v.master.ID(), err)
-			}
-			newKey = &WrappedKey{KeyID: v.master.ID(), Wrapped: w}
-		default:
-			return fmt.Errorf("seal %s: %w", ref, err)
-		}
-
-		aead, err := newAEAD(dek)
-		clear(dek)
+	// Almost every Seal makes a new record (the gateway seals each record
+	// once, under a fresh nonce), so the first round creates the record
+	// without reading its key first. If the record exists (ErrKeyExists:
+	// sealed before, or by a concurrent Seal), the next round uses its key.
+	for round := range 3 {
+		item, err := v.encrypt(ctx, ref, parts, expires, round == 0)
 		if err != nil {
 			return fmt.Errorf("seal %s: %w", ref, err)
 		}
-		sealed := make([]Part, len(names))
-		for i, name := range names {
-			sealed[i] = Part{Name: name, Sealed: aead.Seal(nil, nil, parts[name], partAAD(ref, name))}
-		}
-
-		err = v.st.Put(ctx, ref, newKey, sealed, expires)
+		err = v.st.Put(ctx, ref, item.Key, item.Parts, expires)
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, ErrKeyExists) && newKey != nil:
+		case errors.Is(err, ErrKeyExists) && item.Key != nil:
 			continue
-		case errors.Is(err, ErrExists):
-			if v.sealedAlready(ctx, ref, parts) {
-				return nil
-			}
+		case errors.Is(err, ErrExists) && v.sealedAlready(ctx, ref, parts):
+			return nil // a retried Seal: every part is stored with this content
 		}
 		return fmt.Errorf("seal %s: %w", ref, err)
 	}
 	return fmt.Errorf("seal %s: the record's data key keeps changing", ref)
+}
+
+// A Body is one record's raw parts, to seal with SealMany.
+type Body struct {
+	LogID   string
+	Nonce   [16]byte
+	Parts   map[string][]byte
+	Expires time.Time
+}
+
+// SealMany seals several records' bodies as Seal does, committing them
+// together, and returns once they are durable: errs[i] is the outcome of
+// bodies[i], which is sealed or not whatever becomes of the others. It
+// costs one transaction, where as many Seals cost one each unless they are
+// concurrent.
+func (v *Vault) SealMany(ctx context.Context, bodies []Body) (errs []error) {
+	errs = make([]error, len(bodies))
+	items := make([]PutItem, 0, len(bodies))
+	index := make([]int, 0, len(bodies)) // bodies[index[j]] is items[j]
+	for i, b := range bodies {
+		ref := Ref{LogID: b.LogID, Nonce: b.Nonce}
+		if err := v.checkSeal(ref, b.Parts, b.Expires); err != nil {
+			errs[i] = fmt.Errorf("seal %s: %w", ref, err)
+			continue
+		}
+		item, err := v.encrypt(ctx, ref, b.Parts, b.Expires, true)
+		if err != nil {
+			errs[i] = fmt.Errorf("seal %s: %w", ref, err)
+			continue
+		}
+		items = append(items, item)
+		index = append(index, i)
+	}
+	if len(items) == 0 {
+		return errs
+	}
+	for j, err := range v.st.PutMany(ctx, items) {
+		i := index[j]
+		switch b := bodies[i]; {
+		case err == nil:
+		case errors.Is(err, ErrKeyExists) || errors.Is(err, ErrExists):
+			errs[i] = v.Seal(ctx, b.LogID, b.Nonce, b.Parts, b.Expires) // the record exists: the long way
+		default:
+			errs[i] = fmt.Errorf("seal %s: %w", items[j].Ref, err)
+		}
+	}
+	return errs
+}
+
+// encrypt encrypts the parts under the record's data key (see dataKey),
+// into what Put stores.
+func (v *Vault) encrypt(ctx context.Context, ref Ref, parts map[string][]byte, expires time.Time, fresh bool) (PutItem, error) {
+	dek, newKey, err := v.dataKey(ctx, ref, fresh)
+	if err != nil {
+		return PutItem{}, err
+	}
+	aead, err := newAEAD(dek)
+	clear(dek)
+	if err != nil {
+		return PutItem{}, err
+	}
+	sealed := make([]Part, 0, len(parts))
+	for name, p := range parts {
+		sealed = append(sealed, Part{Name: name, Sealed: aead.Seal(nil, nil, p, partAAD(ref, name))})
+	}
+	slices.SortFunc(sealed, func(a, b Part) int { return strings.Compare(a.Name, b.Name) })
+	return PutItem{Ref: ref, Key: newKey, Parts: sealed, Expires: expires}, nil
+}
+
+// dataKey returns the data key to seal the record ref with: the record's
+// own, unwrapped, or (when fresh is set, or the record has none) a new one,
+// which newKey then holds wrapped for Put to store. The caller clears dek.
+func (v *Vault) dataKey(ctx context.Context, ref Ref, fresh bool) (dek []byte, newKey *WrappedKey, err error) {
+	if !fresh {
+		wk, err := v.st.Key(ctx, ref)
+		if err == nil {
+			dek, err = v.unwrap(wk)
+			return dek, nil, err
+		}
+		if !errors.Is(err, ErrNotFound) {
+			return nil, nil, err
+		}
+	}
+	dek = make([]byte, KeySize)
+	rand.Read(dek)
+	w, err := v.master.Wrap(dek)
+	if err != nil {
+		clear(dek)
+		return nil, nil, fmt.Errorf("wrap data key with master key %s: %w", v.master.ID(), err)
+	}
+	return dek, &WrappedKey{KeyID: v.master.ID(), Wrapped: w}, nil
 }
 
 // sealedAlready reports whether every part is stored with the given
