@@ -82,6 +82,7 @@ func run() error {
 	flag.IntVar(&o.streams, "streams", 500, "concurrent streams for the memory measurement")
 	verifyN := flag.Int("verify", 0, "instead: build a log of `N` records and time aitrail verify on it")
 	purgeN := flag.Int("purge", 0, "instead: build a log of `N` records and time aitrail retention run purging all of it while serving")
+	inServe := flag.Bool("purge-in-serve", false, "with -purge: let serve's scheduled purge do it, instead of aitrail retention run")
 	flag.Parse()
 	if o.quick {
 		o.seq, o.rateFor, o.concFor, o.streams = 300, 2*time.Second, 2*time.Second, 100
@@ -104,7 +105,7 @@ func run() error {
 		return measureVerify(o.bin, *verifyN)
 	}
 	if *purgeN > 0 {
-		return measurePurge(o.bin, *purgeN, o.seq)
+		return measurePurge(o.bin, *purgeN, o.seq, *inServe)
 	}
 	var procs []*exec.Cmd
 	defer func() {
@@ -417,6 +418,12 @@ func table(targets []target, lat [][]time.Duration, _ ...string) {
 
 // startProc starts cmd and returns the address its output announces.
 func startProc(cmd *exec.Cmd, ready *regexp.Regexp) (string, error) {
+	return startProcWatch(cmd, ready, nil)
+}
+
+// startProcWatch is startProc that also hands every line of output to
+// onLine, if not nil.
+func startProcWatch(cmd *exec.Cmd, ready *regexp.Regexp, onLine func(string)) (string, error) {
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	if err := cmd.Start(); err != nil {
@@ -426,6 +433,9 @@ func startProc(cmd *exec.Cmd, ready *regexp.Regexp) (string, error) {
 	go func() {
 		sc := bufio.NewScanner(pr)
 		for sc.Scan() {
+			if onLine != nil {
+				onLine(sc.Text())
+			}
 			if m := ready.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case found <- m[1]:

@@ -132,6 +132,7 @@ func (w *writer) purger() *retention.Purger {
 		Store: w.al.store, Ledger: w.led, Vault: w.vault,
 		Policy: retention.Policy{Retention: w.al.cfg.Retention},
 		Actor:  "cli:" + currentUser(), Role: "admin",
+		Batch: w.al.cfg.Retention.Batch, WriteShare: w.al.cfg.Retention.WriteShare,
 	}
 }
 
@@ -222,6 +223,7 @@ func purgeOnSchedule(ctx context.Context, p *retention.Purger, interval time.Dur
 		case <-tick.C:
 		}
 		busy.Lock()
+		start := time.Now()
 		rep, err := p.Run(ctx, false)
 		busy.Unlock()
 		if err != nil {
@@ -242,6 +244,7 @@ func purgeOnSchedule(ctx context.Context, p *retention.Purger, interval time.Dur
 			logger.Info("retention purge: pruned sealed records", "from", pr.From, "to", pr.Size-1, "event", pr.Event)
 		}
 		if rep.Deleted() {
+			logger.Info("retention purge finished", "took", time.Since(start).Round(time.Millisecond))
 			sign()
 		}
 	}

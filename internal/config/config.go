@@ -160,6 +160,14 @@ type Retention struct {
 	// Interval is how often serve runs the purge (0: never; run
 	// "aitrail retention run" instead).
 	Interval time.Duration `yaml:"interval"`
+	// Batch is how many records one erasure event names and one
+	// transaction deletes at most.
+	Batch int `yaml:"batch"`
+	// WriteShare is the most of its running time (0 to 1) that a purge
+	// spends writing: after each batch it rests, so that on SQLite, where
+	// the gateway's appends wait behind the purge's writes, they seldom
+	// find one in their way. 1 purges at full speed.
+	WriteShare float64 `yaml:"write_share"`
 }
 
 // Layers are the retention periods of the four layers of a record. A zero
@@ -247,7 +255,9 @@ func Default() Config {
 				Raw:      MustPeriod("90d"),
 				PII:      MustPeriod("1y"),
 			},
-			Interval: time.Hour,
+			Interval:   time.Hour,
+			Batch:      200,
+			WriteShare: 0.5,
 		},
 	}
 }
@@ -439,6 +449,12 @@ func (r *Retention) validate() []error {
 	}
 	if r.Interval < 0 {
 		bad("retention.interval: must not be negative")
+	}
+	if r.Batch < 1 || r.Batch > 100_000 {
+		bad("retention.batch: %d, want 1 to 100000 records", r.Batch)
+	}
+	if !(r.WriteShare > 0 && r.WriteShare <= 1) {
+		bad("retention.write_share: %v, want more than 0 and at most 1", r.WriteShare)
 	}
 	return errs
 }

@@ -468,3 +468,56 @@ func TestVerifyTimeline(t *testing.T) {
 		})
 	}
 }
+
+// purgeMidVerify is a store on which a purge runs while Verify reads: once
+// Verify has read the records, and before it reads the bodies, the purge
+// appends its erasure event (after the records read) and deletes a body.
+type purgeMidVerify struct {
+	*sqlite.Store
+	purge func()
+	done  bool
+}
+
+func (s *purgeMidVerify) ScanBodies(ctx context.Context, logID string, from int64, fn func(int64, []byte) error) error {
+	if !s.done {
+		s.done = true
+		s.purge()
+	}
+	return s.Store.ScanBodies(ctx, logID, from, fn)
+}
+
+// TestVerifyDuringPurge: Verify reads erasure events appended after the
+// records it read, so a purge running meanwhile is no tampering; a body
+// deleted meanwhile without an event still is.
+func TestVerifyDuringPurge(t *testing.T) {
+	ctx := context.Background()
+	for _, withEvent := range []bool{true, false} {
+		t.Run(fmt.Sprint("event=", withEvent), func(t *testing.T) {
+			st, c := buildLog(t)
+			s := &purgeMidVerify{Store: st, purge: func() {
+				l := ledger.New(st, "main", ledger.Options{})
+				defer l.Close()
+				if withEvent {
+					if _, err := ledger.Erase(ctx, l, st, []int64{4}, record.Erasure{Policy: "redacted bodies: 1y"}, "aitrail", "admin"); err != nil {
+						t.Fatal(err)
+					}
+					return
+				}
+				exec(t, st.DB(), `DELETE FROM bodies WHERE seq = 4`)
+			}}
+			rep, err := ledger.Verify(ctx, s, "main", ledger.VerifyOptions{Committer: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.Records != logSize {
+				t.Fatalf("Verify read %d records, want the %d there were before the purge", rep.Records, logSize)
+			}
+			switch {
+			case withEvent && (!rep.OK() || rep.Erased != 1):
+				t.Errorf("Verify = problems %v, erased %d; want intact with 1 body erased per policy", rep.Problems, rep.Erased)
+			case !withEvent && (rep.OK() || rep.Problems[0].Seq != 4 || !strings.Contains(rep.Problems[0].Cause, "body missing")):
+				t.Errorf("Verify problems = %v, want record 4's body missing", rep.Problems)
+			}
+		})
+	}
+}

@@ -110,7 +110,15 @@ func AddHold(ctx context.Context, st store.Store, led *ledger.Ledger, h store.Ho
 		return h, fmt.Errorf("record the hold: %w", err)
 	}
 	if err := st.AddHold(ctx, h); err != nil {
-		return h, fmt.Errorf("store the hold: %w", err)
+		// The log says the hold was set, but no purge would honour it:
+		// say in the log that it ended at once, and why.
+		reason := "not in force: the hold could not be stored (" + err.Error() + ")"
+		rel := record.NewEvent(record.KindHoldReleased, holdEvent{ID: h.ID, Reason: reason, Criteria: Criteria(h)})
+		rel.Actor, rel.Role, rel.Reason = by, role, reason
+		if rerr := led.Append(context.WithoutCancel(ctx), &ledger.Entry{Record: rel}); rerr != nil {
+			return h, fmt.Errorf("store the hold: %w (and recording that it is not in force failed too: %v; the log shows hold %s as set, but no purge honours it)", err, rerr, h.ID)
+		}
+		return h, fmt.Errorf("store the hold: %w (the log records that hold %s is not in force)", err, h.ID)
 	}
 	return h, nil
 }

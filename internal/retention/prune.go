@@ -115,10 +115,12 @@ func (p *Purger) prune(ctx context.Context, hs *holdSet, now time.Time, base sto
 // pruneBelowBase deletes what is left before the log's base.
 func (p *Purger) pruneBelowBase(ctx context.Context, logID string) error {
 	for {
+		start := time.Now()
 		n, err := p.Store.PruneBefore(ctx, logID, p.batch())
 		if err != nil || n == 0 {
 			return err
 		}
+		p.rest(ctx, start)
 	}
 }
 

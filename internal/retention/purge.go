@@ -36,9 +36,13 @@ type Purger struct {
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 	// Batch is how many records one event names and one transaction
-	// deletes at most (default 500): the gateway's appends never wait
+	// deletes at most (default 200): the gateway's appends never wait
 	// long behind a purge.
 	Batch int
+	// WriteShare is the most of its time (0 to 1, default 1) the purge
+	// spends on a batch: after a batch that took d, it rests for
+	// d×(1/WriteShare − 1) of real time, whatever Now says.
+	WriteShare float64
 }
 
 // A LayerResult is what a purge did to one layer.
@@ -100,7 +104,22 @@ func (p *Purger) batch() int {
 	if p.Batch > 0 {
 		return p.Batch
 	}
-	return 500
+	return 200
+}
+
+// rest waits after a batch begun at start, as WriteShare asks, or until
+// ctx is done.
+func (p *Purger) rest(ctx context.Context, start time.Time) {
+	if p.WriteShare <= 0 || p.WriteShare >= 1 {
+		return
+	}
+	d := time.Duration(float64(time.Since(start)) * (1/p.WriteShare - 1))
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // Run purges every layer of the log, then prunes the sealed records that
@@ -405,6 +424,7 @@ func (lr *layerRun) apply(ctx context.Context, b *batch, next int64) error {
 		}
 		return nil
 	}
+	start := time.Now()
 	if len(b.erase) > 0 && res.Skipped == "" {
 		e := record.Erasure{Layer: lr.layer, Count: int64(len(b.erase)), Policy: "retention: " + lr.policy,
 			Cutoff: lr.cutoff.UTC().Format(time.RFC3339), Held: b.held}
@@ -444,6 +464,7 @@ func (lr *layerRun) apply(ctx context.Context, b *batch, next int64) error {
 		return ErrConcurrent
 	}
 	lr.mark = nextMark
+	p.rest(ctx, start)
 	return nil
 }
 

@@ -558,3 +558,40 @@ func TestPrunedLogTampering(t *testing.T) {
 		t.Errorf("an unrecorded prune: problems %v", vr.Problems)
 	}
 }
+
+// failingHolds is a store whose AddHold fails.
+type failingHolds struct{ store.Store }
+
+func (failingHolds) AddHold(context.Context, store.Hold) error { return errors.New("disk full") }
+
+// TestHoldThatCannotBeStored: when the hold's row cannot be written after
+// its event, the log says at once that the hold is not in force, so that
+// no reader of the log believes records are held that no purge keeps.
+func TestHoldThatCannotBeStored(t *testing.T) {
+	w := newWorld(t)
+	h, err := retention.AddHold(w.ctx, failingHolds{w.st}, w.led, store.Hold{Reason: "matter 7", Actor: "alice"},
+		"cli:root", "admin", w.clock.Now())
+	if err == nil || !strings.Contains(err.Error(), "disk full") || !strings.Contains(err.Error(), "not in force") {
+		t.Fatalf("AddHold = %v, want the store's error and that the hold is not in force", err)
+	}
+	var kinds []string
+	var released string
+	if err := w.st.Scan(w.ctx, "main", 0, func(r *record.Record, _ record.Hash) error {
+		kinds = append(kinds, r.Kind)
+		if r.Kind == record.KindHoldReleased {
+			released = string(r.Detail)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(kinds[1:], " "); got != record.KindHoldAdded+" "+record.KindHoldReleased {
+		t.Errorf("events after the log's creation: %s, want %s then %s", got, record.KindHoldAdded, record.KindHoldReleased)
+	}
+	if !strings.Contains(released, h.ID) || !strings.Contains(released, "could not be stored") {
+		t.Errorf("release event %s does not name hold %s and why", released, h.ID)
+	}
+	if holds, _ := w.st.Holds(w.ctx); len(holds) != 0 {
+		t.Errorf("holds stored: %v, want none", holds)
+	}
+}

@@ -112,7 +112,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{Store: sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", Schema: schema}), path: path,
+	s := &Store{Store: sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", Schema: schema, OneWriter: true}), path: path,
 		stop: make(chan struct{}), done: make(chan struct{})}
 	if err := s.Migrate(ctx); err != nil {
 		db.Close()
@@ -193,7 +193,7 @@ func (s *Store) Compact(ctx context.Context) error {
 			break
 		}
 		last = free
-		if _, err := db.ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, vacuumStep)); err != nil {
+		if err := s.vacuumStep(ctx); err != nil {
 			return fmt.Errorf("compact %s: %w", s.path, err)
 		}
 	}
@@ -203,6 +203,17 @@ func (s *Store) Compact(ctx context.Context) error {
 // truncateWAL checkpoints the whole WAL and truncates it, if no other
 // connection is busy. A TRUNCATE checkpoint holds off new writers while it
 // waits for readers, so it runs on a connection that does not wait.
+// vacuumStep frees up to vacuumStep pages, a write like any other.
+func (s *Store) vacuumStep(ctx context.Context) error {
+	unlock, err := s.WriteLock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	_, err = s.DB().ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, vacuumStep))
+	return err
+}
+
 func (s *Store) truncateWAL(ctx context.Context) (err error) {
 	conn, err := s.DB().Conn(ctx)
 	if err != nil {

@@ -39,10 +39,11 @@ func (s *Store) base(ctx context.Context, q querier, logID string) (store.Base, 
 // SetBase implements store.Store.
 func (s *Store) SetBase(ctx context.Context, logID string, b store.Base) error {
 	what := fmt.Sprintf("move the base of log %q to %d", logID, b.Size)
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, unlock, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	defer unlock()
 	defer tx.Rollback() // a no-op once committed
 	cur, err := s.base(ctx, tx, logID)
 	if err != nil {
@@ -114,7 +115,7 @@ func (s *Store) PruneBefore(ctx context.Context, logID string, limit int) (int64
 	case !errors.Is(err, sql.ErrNoRows):
 		return 0, fmt.Errorf("prune log %q: %w", logID, err)
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM checkpoints WHERE log_id = $1 AND size < $2`, logID, b.Size); err != nil {
+	if _, err := s.exec(ctx, `DELETE FROM checkpoints WHERE log_id = $1 AND size < $2`, logID, b.Size); err != nil {
 		return 0, fmt.Errorf("prune checkpoints of log %q: %w", logID, err)
 	}
 	if err := s.pruneTree(ctx, logID, b.Size); err != nil {
@@ -128,10 +129,11 @@ func (s *Store) PruneBefore(ctx context.Context, logID string, limit int) (int64
 // returns how many records it deleted.
 func (s *Store) pruneRecords(ctx context.Context, logID string, hi int64) (int64, error) {
 	what := fmt.Sprintf("prune log %q before %d", logID, hi)
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, unlock, err := s.beginWrite(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)
 	}
+	defer unlock()
 	defer tx.Rollback() // a no-op once committed
 	res, err := tx.ExecContext(ctx, `DELETE FROM records WHERE log_id = $1 AND seq < $2`, logID, hi)
 	if err != nil {
@@ -222,7 +224,7 @@ func (s *Store) pruneTree(ctx context.Context, logID string, base int64) error {
 		}
 		from = min(lo+treeChunk, end)
 		args[1], args[2] = lo, from
-		if _, err := s.db.ExecContext(ctx, `DELETE FROM tree WHERE log_id = $1 AND idx >= $2 AND idx < $3 AND `+notKept, args...); err != nil {
+		if _, err := s.exec(ctx, `DELETE FROM tree WHERE log_id = $1 AND idx >= $2 AND idx < $3 AND `+notKept, args...); err != nil {
 			return err
 		}
 	}

@@ -16,7 +16,7 @@ created_ns, created_by, released_ns, released_by, release_reason`
 
 // AddHold implements store.Store.
 func (s *Store) AddHold(ctx context.Context, h store.Hold) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO holds (`+holdColumns+`)
+	_, err := s.exec(ctx, `INSERT INTO holds (`+holdColumns+`)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
 		h.ID, h.Reason, h.Actor, h.Session, h.Model, h.Since, h.Until, h.Text, h.Expires,
 		h.CreatedAt, h.CreatedBy, h.ReleasedAt, h.ReleasedBy, h.ReleaseReason)
@@ -55,7 +55,7 @@ func (s *Store) ReleaseHold(ctx context.Context, id string, at int64, by, reason
 	if at == 0 {
 		return fmt.Errorf("release hold %s: no release time", id)
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE holds SET released_ns = $1, released_by = $2, release_reason = $3
+	res, err := s.exec(ctx, `UPDATE holds SET released_ns = $1, released_by = $2, release_reason = $3
 WHERE id = $4 AND released_ns = 0`, at, by, reason, id)
 	if err != nil {
 		return fmt.Errorf("release hold %s: %w", id, err)
@@ -103,10 +103,11 @@ func (s *Store) RetentionMark(ctx context.Context, logID, layer string) (store.R
 // ON CONFLICT DO NOTHING waits for the winner's commit, then inserts nothing.
 func (s *Store) AdvanceRetention(ctx context.Context, logID, layer string, old, next store.RetentionMark, deferred []store.Deferred, done []int64) (bool, error) {
 	what := fmt.Sprintf("advance retention of layer %q of log %q", layer, logID)
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, unlock, err := s.beginWrite(ctx)
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", what, err)
 	}
+	defer unlock()
 	defer tx.Rollback() // a no-op once committed
 	swapped, err := swapMark(ctx, tx, logID, layer, old, next)
 	if err != nil || !swapped {

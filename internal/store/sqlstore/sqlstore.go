@@ -29,6 +29,9 @@ type Dialect struct {
 	// SELECT ... FOR UPDATE). SQLite needs none: its write transactions
 	// are exclusive already.
 	LockLog string
+	// OneWriter makes the Store let one write of this process at a time
+	// reach the database (see WriteLock). SQLite wants it.
+	OneWriter bool
 }
 
 // Store implements store.Store over a *sql.DB, all but Space and Compact,
@@ -46,6 +49,8 @@ type Store struct {
 	// pruned maps a log id to the seq before which PruneBefore deleted
 	// every record, for this Store's next call.
 	pruned sync.Map
+	// writer holds a token while a write is under way (OneWriter only).
+	writer chan struct{}
 }
 
 // The hot path's statements.
@@ -63,7 +68,60 @@ const (
 // BEGIN (SQLite's _txlock=immediate) or the dialect must have LockLog. Call
 // Migrate, or Prepare once the schema exists, before using it.
 func New(db *sql.DB, d Dialect) *Store {
-	return &Store{db: db, d: d}
+	s := &Store{db: db, d: d}
+	if d.OneWriter {
+		s.writer = make(chan struct{}, 1)
+	}
+	return s
+}
+
+// WriteLock waits until no other write of this Store is under way and
+// returns the function that ends this one; every write of the Store takes
+// it, and so must any write a backend makes on DB. Without OneWriter it
+// waits for nothing.
+//
+// SQLite lets one connection write at a time. One that finds the database
+// locked sleeps in SQLite's busy handler (1, 2, 5, 10 ms and more) and
+// tries again, so a gateway append that met a purge's or a checkpoint's
+// write would wait several milliseconds past its end. Waiting here
+// instead, it starts the moment the other write ends. Writers in other
+// processes (an aitrail command run beside serve) still meet the busy
+// handler.
+func (s *Store) WriteLock(ctx context.Context) (unlock func(), err error) {
+	if s.writer == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.writer <- struct{}{}:
+		return func() { <-s.writer }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// exec runs a write statement outside a transaction, under WriteLock.
+func (s *Store) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	unlock, err := s.WriteLock(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	return s.db.ExecContext(ctx, query, args...)
+}
+
+// beginWrite begins a write transaction under WriteLock; the caller calls
+// unlock once the transaction is over (committed or rolled back).
+func (s *Store) beginWrite(ctx context.Context) (tx *sql.Tx, unlock func(), err error) {
+	unlock, err = s.WriteLock(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	tx, err = s.db.BeginTx(ctx, nil)
+	if err != nil {
+		unlock()
+		return nil, nil, err
+	}
+	return tx, unlock, nil
 }
 
 // DB returns the underlying database, for backend-specific maintenance.
@@ -199,10 +257,11 @@ func (s *Store) readHashes(ctx context.Context, tx *sql.Tx, logID string, indexe
 
 // Append implements store.Store.
 func (s *Store) Append(ctx context.Context, logID string, build func(context.Context, store.AppendTx) (*store.Batch, error)) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	tx, unlock, err := s.beginWrite(ctx)
 	if err != nil {
 		return fmt.Errorf("begin append: %w", err)
 	}
+	defer unlock()
 	defer func() {
 		if err != nil {
 			tx.Rollback()
@@ -537,7 +596,7 @@ func (s *Store) Logs(ctx context.Context) ([]string, error) {
 
 // CreateKey implements store.Store.
 func (s *Store) CreateKey(ctx context.Context, k store.Key) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (id, hash, actor, role, created_ns, created_by, revoked_ns)
+	_, err := s.exec(ctx, `INSERT INTO api_keys (id, hash, actor, role, created_ns, created_by, revoked_ns)
 VALUES ($1, $2, $3, $4, $5, $6, 0)`, k.ID, k.Hash[:], k.Actor, k.Role, k.CreatedAt, k.CreatedBy)
 	if err != nil {
 		return fmt.Errorf("store key %s: %w", k.ID, err)
@@ -593,7 +652,7 @@ func (s *Store) Keys(ctx context.Context) ([]store.Key, error) {
 
 // RevokeKey implements store.Store.
 func (s *Store) RevokeKey(ctx context.Context, id string, at int64) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE api_keys SET revoked_ns = CASE WHEN revoked_ns = 0 THEN $1 ELSE revoked_ns END WHERE id = $2`, at, id)
+	res, err := s.exec(ctx, `UPDATE api_keys SET revoked_ns = CASE WHEN revoked_ns = 0 THEN $1 ELSE revoked_ns END WHERE id = $2`, at, id)
 	if err != nil {
 		return fmt.Errorf("revoke key %s: %w", id, err)
 	}
@@ -605,7 +664,7 @@ func (s *Store) RevokeKey(ctx context.Context, id string, at int64) error {
 
 // CreateSession implements store.Store.
 func (s *Store) CreateSession(ctx context.Context, ss store.Session) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO sessions (id, actor, reason, created_ns) VALUES ($1, $2, $3, $4)`,
+	_, err := s.exec(ctx, `INSERT INTO sessions (id, actor, reason, created_ns) VALUES ($1, $2, $3, $4)`,
 		ss.ID, ss.Actor, ss.Reason, ss.CreatedAt)
 	if err != nil {
 		return fmt.Errorf("store session %s: %w", ss.ID, err)
@@ -643,7 +702,7 @@ func (s *Store) ScanBodies(ctx context.Context, logID string, from int64, fn fun
 
 // AddCheckpoint implements store.Store.
 func (s *Store) AddCheckpoint(ctx context.Context, logID string, c store.Checkpoint) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO checkpoints (log_id, size, time_ns, note) VALUES ($1, $2, $3, $4)`,
+	_, err := s.exec(ctx, `INSERT INTO checkpoints (log_id, size, time_ns, note) VALUES ($1, $2, $3, $4)`,
 		logID, c.Size, c.Time, c.Note)
 	if err != nil {
 		return fmt.Errorf("store checkpoint %d of log %q: %w", c.Size, logID, err)
@@ -706,6 +765,11 @@ func (s *Store) DeletePII(ctx context.Context, logID string, seqs []int64) (int6
 
 // deleteBySeq deletes the rows of table for the given records of a log.
 func (s *Store) deleteBySeq(ctx context.Context, table, logID string, seqs []int64) (int64, error) {
+	unlock, err := s.WriteLock(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	n, err := execIn(ctx, s.db, `DELETE FROM `+table+` WHERE log_id = $1 AND seq IN (%s)`, []any{logID}, seqs)
 	if err != nil {
 		return n, fmt.Errorf("delete from %s of log %q: %w", table, logID, err)
