@@ -159,6 +159,9 @@ func (s *SQLStorage) Put(ctx context.Context, ref Ref, key *WrappedKey, parts []
 // whose caller commits the next group. An item that fails (ErrExists,
 // ErrShredded...) leaves the others' writes intact (see writeGroup).
 func (s *SQLStorage) PutMany(ctx context.Context, items []PutItem) []error {
+	if len(items) == 0 {
+		return nil
+	}
 	reqs := make([]*putRequest, len(items))
 	for i, it := range items {
 		reqs[i] = &putRequest{ctx: ctx, ref: it.Ref, key: it.Key, parts: it.Parts,
@@ -253,7 +256,8 @@ func (s *SQLStorage) commitGroup(group []*putRequest) {
 // all data keys and one for all parts. If any row is refused (a record or
 // part that exists, a tombstone), that transaction is rolled back and the
 // group written again request by request, each within a savepoint, so that
-// a failure undoes only its own statements and names its own error.
+// a failure undoes only its own statements and names its own error. A
+// statement of the first attempt that fails is handled the same way.
 func (s *SQLStorage) writeGroup(ctx context.Context, group []*putRequest, errs []error) error {
 	live := make([]*putRequest, 0, len(group))
 	creating := true
@@ -271,11 +275,9 @@ func (s *SQLStorage) writeGroup(ctx context.Context, group []*putRequest, errs [
 		if err != nil {
 			return s.errorf("begin: %w", err)
 		}
-		switch ok, err := s.putAll(ctx, tx, live); {
-		case err != nil:
-			tx.Rollback()
-			return err
-		case ok:
+		// An error here (a refused row aside) is retried request by
+		// request too, where it fails only the requests it belongs to.
+		if ok, err := s.putAll(ctx, tx, live); err == nil && ok {
 			if err := tx.Commit(); err != nil {
 				return s.errorf("commit: %w", err)
 			}
@@ -366,49 +368,82 @@ func (s *SQLStorage) errorIf(format string, err error) error {
 	return s.errorf(format, err)
 }
 
-// valueRows builds a multi-row INSERT ... VALUES statement: with numbered
+// valueRows builds multi-row INSERT ... VALUES statements: with numbered
 // parameters ($1) for PostgreSQL, plain ones (?) for SQLite, which parses
 // those much faster.
 type valueRows struct {
 	numbered bool
-	values   []byte
-	args     []any
+	rows     [][]any
 	n        int // rows
 }
+
+// Limits of one statement: well below SQLite's 32766 parameters and
+// PostgreSQL's 65535, and its message size (1 GB): parts can be large.
+const (
+	maxStatementRows  = 500
+	maxStatementBytes = 16 << 20
+)
 
 // rows returns an empty valueRows for the storage's database.
 func (s *SQLStorage) rows() valueRows { return valueRows{numbered: s.name == "postgres"} }
 
 func (v *valueRows) add(row ...any) {
-	if v.n > 0 {
-		v.values = append(v.values, ',')
-	}
-	v.values = append(v.values, '(')
-	for i, a := range row {
-		if i > 0 {
-			v.values = append(v.values, ", "...)
-		}
-		v.args = append(v.args, a)
-		if !v.numbered {
-			v.values = append(v.values, '?')
-			continue
-		}
-		v.values = append(v.values, '$')
-		v.values = strconv.AppendInt(v.values, int64(len(v.args)), 10)
-	}
-	v.values = append(v.values, ')')
+	v.rows = append(v.rows, row)
 	v.n++
 }
 
-// insert runs INSERT INTO into VALUES ... ON CONFLICT DO NOTHING, and
-// returns how many rows it inserted: fewer than added if some conflicted.
+// insert runs INSERT INTO into VALUES ... ON CONFLICT DO NOTHING, in as
+// few statements as the limits allow, and returns how many rows they
+// inserted: fewer than added if some conflicted.
 func (v *valueRows) insert(ctx context.Context, tx *sql.Tx, into string) (int, error) {
-	res, err := tx.ExecContext(ctx, "INSERT INTO "+into+" VALUES "+string(v.values)+" ON CONFLICT DO NOTHING", v.args...)
-	if err != nil {
-		return 0, err
+	total := 0
+	for rest := v.rows; len(rest) > 0; {
+		n, size := 0, 0
+		for n < len(rest) && n < maxStatementRows && (n == 0 || size < maxStatementBytes) {
+			for _, a := range rest[n] {
+				if b, ok := a.([]byte); ok {
+					size += len(b)
+				}
+			}
+			n++
+		}
+		q := make([]byte, 0, 64+len(into)+n*32)
+		q = append(q, "INSERT INTO "...)
+		q = append(q, into...)
+		q = append(q, " VALUES "...)
+		var args []any
+		for i, row := range rest[:n] {
+			if i > 0 {
+				q = append(q, ',')
+			}
+			q = append(q, '(')
+			for j, a := range row {
+				if j > 0 {
+					q = append(q, ", "...)
+				}
+				args = append(args, a)
+				if v.numbered {
+					q = append(q, '$')
+					q = strconv.AppendInt(q, int64(len(args)), 10)
+				} else {
+					q = append(q, '?')
+				}
+			}
+			q = append(q, ')')
+		}
+		q = append(q, " ON CONFLICT DO NOTHING"...)
+		res, err := tx.ExecContext(ctx, string(q), args...)
+		if err != nil {
+			return total, err
+		}
+		affected, err := res.RowsAffected()
+		if err != nil {
+			return total, err
+		}
+		total += int(affected)
+		rest = rest[n:]
 	}
-	n, err := res.RowsAffected()
-	return int(n), err
+	return total, nil
 }
 
 // put runs one request's statements in tx.

@@ -27,6 +27,7 @@ func runSuite(t *testing.T, newDB func(t *testing.T) (open func() (*SQLStorage, 
 		{"RoundTrip", testRoundTrip},
 		{"AddParts", testAddParts},
 		{"SealMany", testSealMany},
+		{"SealManyLarge", testSealManyLarge},
 		{"ExpiryOfResealed", testExpiryOfResealed},
 		{"AADBinding", testAADBinding},
 		{"Tamper", testTamper},
@@ -257,6 +258,36 @@ func testSealMany(t *testing.T, open func() *SQLStorage) {
 	checkOpenErr(t, v, "log", nonceN(11), "bad name!", ErrNotFound)
 	checkOpen(t, v, "log", nonceN(12), "request", "new twelve")
 	checkOpen(t, v, "log", nonceN(12), "response", "twelve again")
+}
+
+// testSealManyLarge seals a batch with more parts than one SQL statement
+// may carry parameters for, and checks that an empty PutMany leaves the
+// storage usable.
+func testSealManyLarge(t *testing.T, open func() *SQLStorage) {
+	st := open()
+	if errs := st.PutMany(t.Context(), nil); len(errs) != 0 {
+		t.Fatalf("PutMany of nothing = %v", errs)
+	}
+	v := New(st, newMasterKey(t))
+	const records, parts = 128, 70 // 128×70×4 parameters: more than SQLite's 32766 and PostgreSQL's 65535/2
+	bodies := make([]Body, records)
+	for i := range bodies {
+		ps := map[string][]byte{}
+		for j := range parts {
+			ps[fmt.Sprintf("p%d", j)] = []byte(fmt.Sprintf("%d.%d", i, j))
+		}
+		bodies[i] = Body{LogID: "log", Nonce: nonceN(i), Parts: ps, Expires: future}
+	}
+	for i, err := range v.SealMany(t.Context(), bodies) {
+		if err != nil {
+			t.Fatalf("body %d: %v", i, err)
+		}
+	}
+	checkOpen(t, v, "log", nonceN(0), "p0", "0.0")
+	checkOpen(t, v, "log", nonceN(records-1), fmt.Sprintf("p%d", parts-1), fmt.Sprintf("%d.%d", records-1, parts-1))
+	if n := count(t, st, `SELECT count(*) FROM vault_entries`); n != records*parts {
+		t.Errorf("%d parts stored, want %d", n, records*parts)
+	}
 }
 
 func testExpiryOfResealed(t *testing.T, open func() *SQLStorage) {
