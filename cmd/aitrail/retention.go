@@ -34,15 +34,11 @@ func runRetention(ctx context.Context, e *env, args []string) error {
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		al, err := loadLog(ctx, load)
+		al, holds, err := loadHolds(ctx, load)
 		if err != nil {
 			return err
 		}
 		defer al.Close()
-		holds, err := al.store.Holds(ctx)
-		if err != nil {
-			return err
-		}
 		return retention.Policy{Retention: al.cfg.Retention}.Document(e.stdout, al.logID, holds, time.Now())
 	case "run":
 		dry := fs.Bool("dry-run", false, "say what would be deleted, and delete nothing")
@@ -250,6 +246,21 @@ func purgeOnSchedule(ctx context.Context, p *retention.Purger, interval time.Dur
 	}
 }
 
+// loadHolds opens the log and reads every legal hold; the caller closes
+// the log.
+func loadHolds(ctx context.Context, load func() (config.Config, error)) (*auditLog, []store.Hold, error) {
+	al, err := loadLog(ctx, load)
+	if err != nil {
+		return nil, nil, err
+	}
+	holds, err := al.store.Holds(ctx)
+	if err != nil {
+		al.Close()
+		return nil, nil, err
+	}
+	return al, holds, nil
+}
+
 // runHold sets, lists and releases legal holds.
 func runHold(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 {
@@ -322,15 +333,11 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		if err := parseFlags(fs, args[1:]); err != nil {
 			return err
 		}
-		al, err := loadLog(ctx, load)
+		al, holds, err := loadHolds(ctx, load)
 		if err != nil {
 			return err
 		}
 		defer al.Close()
-		holds, err := al.store.Holds(ctx)
-		if err != nil {
-			return err
-		}
 		printHolds(e.stdout, holds, *all, time.Now())
 		return nil
 	case "release":

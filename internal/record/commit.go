@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -87,8 +88,7 @@ func NewNonce() [16]byte {
 
 func nonceAt(t time.Time) [16]byte {
 	var n [16]byte
-	ms := uint64(t.UnixMilli())
-	n[0], n[1], n[2], n[3], n[4], n[5] = byte(ms>>40), byte(ms>>32), byte(ms>>24), byte(ms>>16), byte(ms>>8), byte(ms)
+	binary.BigEndian.PutUint64(n[:8], uint64(t.UnixMilli())<<16) // the low 48 bits, first
 	if _, err := rand.Read(n[6:]); err != nil {
 		// crypto/rand.Read never fails on supported platforms (Go 1.24+).
 		panic(errors.New("crypto/rand failed: " + err.Error()))

@@ -198,11 +198,18 @@ func (v *Vault) Seal(ctx context.Context, logID string, nonce [16]byte, parts ma
 		return fmt.Errorf("seal %s: %w", ref, err)
 	}
 	// Almost every Seal makes a new record (the gateway seals each record
-	// once, under a fresh nonce), so the first round creates the record
-	// without reading its key first. If the record exists (ErrKeyExists:
-	// sealed before, or by a concurrent Seal), the next round uses its key.
+	// once, under a fresh nonce), so it creates the record without reading
+	// its key first.
+	return v.seal(ctx, ref, parts, expires, true)
+}
+
+// seal stores the checked parts of the record ref. With fresh, its first
+// round makes a new data key; otherwise, or if the record exists
+// (ErrKeyExists: sealed before, or by a concurrent Seal), it uses the
+// record's own key.
+func (v *Vault) seal(ctx context.Context, ref Ref, parts map[string][]byte, expires time.Time, fresh bool) error {
 	for round := range 3 {
-		item, err := v.encrypt(ctx, ref, parts, expires, round == 0)
+		item, err := v.encrypt(ctx, ref, parts, expires, fresh && round == 0)
 		if err != nil {
 			return fmt.Errorf("seal %s: %w", ref, err)
 		}
@@ -259,7 +266,8 @@ func (v *Vault) SealMany(ctx context.Context, bodies []Body) (errs []error) {
 		switch b := bodies[i]; {
 		case err == nil:
 		case errors.Is(err, ErrKeyExists) || errors.Is(err, ErrExists):
-			errs[i] = v.Seal(ctx, b.LogID, b.Nonce, b.Parts, b.Expires) // the record exists: the long way
+			// The record exists: seal with its own key.
+			errs[i] = v.seal(ctx, items[j].Ref, b.Parts, b.Expires, false)
 		default:
 			errs[i] = fmt.Errorf("seal %s: %w", items[j].Ref, err)
 		}
