@@ -128,7 +128,6 @@ func (w *writer) purger() *retention.Purger {
 		Store: w.al.store, Ledger: w.led, Vault: w.vault,
 		Policy: retention.Policy{Retention: w.al.cfg.Retention},
 		Actor:  "cli:" + currentUser(), Role: "admin",
-		Batch: w.al.cfg.Retention.Batch, WriteShare: w.al.cfg.Retention.WriteShare,
 	}
 }
 

@@ -158,8 +158,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	var bgDone sync.WaitGroup
 	bgDone.Add(4)
 	purger := &retention.Purger{Store: al.store, Ledger: led, Vault: shredder,
-		Policy: retention.Policy{Retention: cfg.Retention}, Actor: system.Actor, Role: system.Role,
-		Batch: cfg.Retention.Batch, WriteShare: cfg.Retention.WriteShare}
+		Policy: retention.Policy{Retention: cfg.Retention}, Actor: system.Actor, Role: system.Role}
 	go func() {
 		defer bgDone.Done()
 		purgeOnSchedule(bg, purger, cfg.Retention.Interval, &integ.busy, func() { signOnce(bg, cp, m, logger) }, m, logger)

@@ -163,10 +163,16 @@ type Retention struct {
 	// Batch is how many records one erasure event names and one
 	// transaction deletes at most.
 	Batch int `yaml:"batch"`
+	// WriteTime is about how long one of the purge's transactions may
+	// hold the database: the purge cuts its batches into pieces that
+	// take about this long (it learns how many rows that is as it goes).
+	// On SQLite the gateway's appends wait behind any other write, so
+	// this bounds what a purge adds to a call.
+	WriteTime time.Duration `yaml:"write_time"`
 	// WriteShare is the most of its running time (0 to 1) that a purge
-	// spends writing: after each batch it rests, so that on SQLite, where
-	// the gateway's appends wait behind the purge's writes, they seldom
-	// find one in their way. 1 purges at full speed.
+	// spends writing: after each piece it rests, so that the gateway's
+	// appends seldom find a purge's write in their way. 1 purges at full
+	// speed.
 	WriteShare float64 `yaml:"write_share"`
 }
 
@@ -257,6 +263,7 @@ func Default() Config {
 			},
 			Interval:   time.Hour,
 			Batch:      200,
+			WriteTime:  2 * time.Millisecond,
 			WriteShare: 0.5,
 		},
 	}
@@ -452,6 +459,9 @@ func (r *Retention) validate() []error {
 	}
 	if r.Batch < 1 || r.Batch > 100_000 {
 		bad("retention.batch: %d, want 1 to 100000 records", r.Batch)
+	}
+	if r.WriteTime < 100*time.Microsecond || r.WriteTime > time.Second {
+		bad("retention.write_time: %v, want 100µs to 1s", r.WriteTime)
 	}
 	if !(r.WriteShare > 0 && r.WriteShare <= 1) {
 		bad("retention.write_share: %v, want more than 0 and at most 1", r.WriteShare)

@@ -125,7 +125,7 @@ func (p *Purger) Erase(ctx context.Context, req ErasureRequest) (*ErasureResult,
 		for _, r := range with {
 			e.Seqs = append(e.Seqs, r.Seq)
 		}
-		n, evSeq, err := erasure(ctx, p.Store, p.Ledger, p.Vault, layer, with, e, p.Actor, p.Role)
+		n, evSeq, err := erasure(ctx, p.Store, p.Ledger, p.Vault, layer, with, e, p.Actor, p.Role, unpaced)
 		if err != nil {
 			return res, err
 		}

@@ -112,15 +112,38 @@ func (p *Purger) prune(ctx context.Context, hs *holdSet, now time.Time, base sto
 	return res, p.pruneBelowBase(ctx, logID)
 }
 
-// pruneBelowBase deletes what is left before the log's base.
+// pruneBelowBase deletes what is left before the log's base: records,
+// then tree hashes, in pieces as the pacer says.
 func (p *Purger) pruneBelowBase(ctx context.Context, logID string) error {
+	for _, step := range []struct {
+		kind  string
+		prune func(context.Context, string, int) (int64, error)
+	}{{"records", p.Store.PruneBefore}, {"tree", p.Store.PruneTree}} {
+		for {
+			start := time.Now()
+			n, err := step.prune(ctx, logID, p.pace.size(step.kind))
+			if err != nil {
+				return err
+			}
+			if n == 0 {
+				break
+			}
+			p.pace.done(ctx, step.kind, int(n), start)
+		}
+	}
+	return nil
+}
+
+// compact gives the space the purge freed back to the file system, in
+// pieces as the pacer says.
+func (p *Purger) compact(ctx context.Context) error {
 	for {
 		start := time.Now()
-		n, err := p.Store.PruneBefore(ctx, logID, p.batch())
+		n, err := p.Store.Compact(ctx, p.pace.size("pages"))
 		if err != nil || n == 0 {
 			return err
 		}
-		p.rest(ctx, start)
+		p.pace.done(ctx, "pages", int(n), start)
 	}
 }
 

@@ -29,20 +29,16 @@ type Purger struct {
 	Ledger *ledger.Ledger // appends the purge's events to the log purged
 	// Vault holds the raw bodies; nil if there is none (raw bodies that
 	// the log says were kept are then reported, not erased).
-	Vault  Vault
+	Vault Vault
+	// Policy is the policy applied. Its Batch, WriteTime and WriteShare
+	// pace the purge; zero means 200 records per batch, not cut into
+	// pieces, without rest.
 	Policy Policy
 	// Actor and Role are recorded on the purge's events.
 	Actor, Role string
 	// Now is the clock (default time.Now).
-	Now func() time.Time
-	// Batch is how many records one event names and one transaction
-	// deletes at most (default 200): the gateway's appends never wait
-	// long behind a purge.
-	Batch int
-	// WriteShare is the most of its time (0 to 1, default 1) the purge
-	// spends on a batch: after a batch that took d, it rests for
-	// d×(1/WriteShare − 1) of real time, whatever Now says.
-	WriteShare float64
+	Now  func() time.Time
+	pace *pacer // Run's, made from Policy: one Run at a time
 }
 
 // A LayerResult is what a purge did to one layer.
@@ -101,25 +97,10 @@ func (p *Purger) now() time.Time {
 }
 
 func (p *Purger) batch() int {
-	if p.Batch > 0 {
-		return p.Batch
+	if p.Policy.Batch > 0 {
+		return p.Policy.Batch
 	}
 	return 200
-}
-
-// rest waits after a batch begun at start, as WriteShare asks, or until
-// ctx is done.
-func (p *Purger) rest(ctx context.Context, start time.Time) {
-	if p.WriteShare <= 0 || p.WriteShare >= 1 {
-		return
-	}
-	d := time.Duration(float64(time.Since(start)) * (1/p.WriteShare - 1))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
 
 // Run purges every layer of the log, then prunes the sealed records that
@@ -128,6 +109,7 @@ func (p *Purger) rest(ctx context.Context, start time.Time) {
 func (p *Purger) Run(ctx context.Context, dryRun bool) (*Report, error) {
 	now := p.now()
 	logID := p.Ledger.LogID()
+	p.pace = newPacer(p.Policy.WriteTime, p.Policy.WriteShare, p.batch())
 	rep := &Report{LogID: logID, Now: now, DryRun: dryRun}
 	var err error
 	if rep.SpaceBefore, err = p.Store.Space(ctx); err != nil {
@@ -157,7 +139,7 @@ func (p *Purger) Run(ctx context.Context, dryRun bool) (*Report, error) {
 		return rep, fmt.Errorf("prune sealed records: %w", err)
 	}
 	if !dryRun && rep.Deleted() {
-		if err := p.Store.Compact(ctx); err != nil {
+		if err := p.compact(ctx); err != nil {
 			return rep, err
 		}
 	}
@@ -424,7 +406,6 @@ func (lr *layerRun) apply(ctx context.Context, b *batch, next int64) error {
 		}
 		return nil
 	}
-	start := time.Now()
 	if len(b.erase) > 0 && res.Skipped == "" {
 		e := record.Erasure{Layer: lr.layer, Count: int64(len(b.erase)), Policy: "retention: " + lr.policy,
 			Cutoff: lr.cutoff.UTC().Format(time.RFC3339), Held: b.held}
@@ -435,7 +416,7 @@ func (lr *layerRun) apply(ctx context.Context, b *batch, next int64) error {
 				e.Seqs = append(e.Seqs, r.Seq)
 			}
 		}
-		n, ev, err := erasure(ctx, p.Store, p.Ledger, p.Vault, lr.layer, b.erase, e, p.Actor, p.Role)
+		n, ev, err := erasure(ctx, p.Store, p.Ledger, p.Vault, lr.layer, b.erase, e, p.Actor, p.Role, p.pace)
 		if err != nil {
 			return err
 		}
@@ -456,6 +437,7 @@ func (lr *layerRun) apply(ctx context.Context, b *batch, next int64) error {
 		}
 	}
 	nextMark := store.RetentionMark{Next: max(next, lr.mark.Next), Policy: lr.policy}
+	start := time.Now()
 	ok, err := p.Store.AdvanceRetention(ctx, p.Ledger.LogID(), lr.layer, lr.mark, nextMark, b.deferred, done)
 	if err != nil {
 		return err
@@ -464,41 +446,60 @@ func (lr *layerRun) apply(ctx context.Context, b *batch, next int64) error {
 		return ErrConcurrent
 	}
 	lr.mark = nextMark
-	p.rest(ctx, start)
+	p.pace.done(ctx, "mark", 0, start)
 	return nil
 }
 
 // erasure appends e (a body.erased event) and then erases the layer of the
 // records. It returns how many were erased (for the PII layer, index
 // entries) and the event's Seq.
-func erasure(ctx context.Context, st store.Store, led *ledger.Ledger, v Vault, layer string, recs []*record.Record, e record.Erasure, actor, role string) (int64, int64, error) {
+func erasure(ctx context.Context, st store.Store, led *ledger.Ledger, v Vault, layer string, recs []*record.Record, e record.Erasure, actor, role string, pace *pacer) (int64, int64, error) {
 	ev := record.NewEvent(record.KindErased, e)
 	ev.Actor, ev.Role = actor, role
 	if err := led.Append(ctx, &ledger.Entry{Record: ev}); err != nil {
 		return 0, -1, fmt.Errorf("record the erasure: %w", err)
 	}
-	n, err := erase1(ctx, st, led.LogID(), v, layer, recs)
+	n, err := erase1(ctx, st, led.LogID(), v, layer, recs, pace)
 	return n, ev.Seq, err
 }
 
-// erase1 erases one layer of the records.
-func erase1(ctx context.Context, st store.Store, logID string, v Vault, layer string, recs []*record.Record) (int64, error) {
-	seqs := make([]int64, len(recs))
-	for i, r := range recs {
-		seqs[i] = r.Seq
-	}
+// erase1 erases one layer of the records, in pieces as pace says.
+func erase1(ctx context.Context, st store.Store, logID string, v Vault, layer string, recs []*record.Record, pace *pacer) (int64, error) {
+	var erase func([]*record.Record) (int64, error)
 	switch layer {
 	case record.LayerRaw:
+		// The vault is another database: its writes never hold the log's,
+		// so the batch is not cut. Each shred ends by emptying the vault's
+		// write-ahead log, so that no destroyed key lingers there: a cost
+		// best paid once per batch.
 		nonces := make([][16]byte, len(recs))
 		for i, r := range recs {
 			nonces[i] = r.Nonce
 		}
+		start := time.Now()
 		n, err := v.Shred(ctx, logID, nonces)
+		pace.rest(ctx, start)
 		return int64(n), err
 	case record.LayerRedacted:
-		return st.DeleteBodies(ctx, logID, seqs)
+		erase = func(recs []*record.Record) (int64, error) { return st.DeleteBodies(ctx, logID, seqsOf(recs)) }
 	case record.LayerPII:
-		return st.DeletePII(ctx, logID, seqs)
+		erase = func(recs []*record.Record) (int64, error) { return st.DeletePII(ctx, logID, seqsOf(recs)) }
+	default:
+		return 0, fmt.Errorf("unknown layer %q", layer)
 	}
-	return 0, fmt.Errorf("unknown layer %q", layer)
+	var total int64
+	err := pace.each(ctx, layer, len(recs), func(lo, hi int) error {
+		n, err := erase(recs[lo:hi])
+		total += n
+		return err
+	})
+	return total, err
+}
+
+func seqsOf(recs []*record.Record) []int64 {
+	seqs := make([]int64, len(recs))
+	for i, r := range recs {
+		seqs[i] = r.Seq
+	}
+	return seqs
 }

@@ -144,8 +144,11 @@ func (w *world) call(actor, role, model, prompt, email string) (int64, int64) {
 }
 
 func (w *world) purger() *retention.Purger {
-	return &retention.Purger{Store: w.st, Ledger: w.led, Vault: w.vault, Policy: retention.Policy{Retention: w.policy},
-		Actor: "aitrail", Role: "admin", Now: w.clock.Now, Batch: 7}
+	pol := w.policy
+	// Several batches per layer, each cut into pieces of a row or two.
+	pol.Batch, pol.WriteTime = 7, time.Nanosecond
+	return &retention.Purger{Store: w.st, Ledger: w.led, Vault: w.vault, Policy: retention.Policy{Retention: pol},
+		Actor: "aitrail", Role: "admin", Now: w.clock.Now}
 }
 
 func (w *world) purge(dry bool) *retention.Report {

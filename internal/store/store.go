@@ -269,19 +269,25 @@ type Store interface {
 	SetBase(ctx context.Context, logID string, b Base) error
 	// PruneBefore deletes up to limit records before the log's base, with
 	// their bodies, PII index entries and deferred entries, in one short
-	// transaction, and returns how many records it deleted. Once no record
-	// is left before the base it also deletes the checkpoints smaller than
-	// the base and the tree hashes that only pruned records need (keeping
-	// those the base's checkpoint and later proofs are made from), and
-	// returns 0.
+	// transaction, and returns how many records it deleted: 0 once none is
+	// left.
 	PruneBefore(ctx context.Context, logID string, limit int) (int64, error)
+	// PruneTree deletes, in one short transaction, up to limit of the tree
+	// hashes before the log's base that only pruned records need (it keeps
+	// those the base's checkpoint and later proofs are made from), and
+	// returns how many it deleted. Once none is left it deletes the
+	// checkpoints smaller than the base and returns 0. Call it once
+	// PruneBefore has returned 0.
+	PruneTree(ctx context.Context, logID string, limit int) (int64, error)
 
 	// Space reports the database's size.
 	Space(ctx context.Context) (Space, error)
-	// Compact gives free space back to the file system where the database
-	// can (SQLite's incremental vacuum); PostgreSQL's autovacuum does it by
-	// itself. It may take a while; it never blocks appends for long.
-	Compact(ctx context.Context) error
+	// Compact gives up to pages free pages back to the file system, where
+	// the database can (SQLite's incremental vacuum), in one short write,
+	// and returns how many it gave back. Once none is left, it also
+	// empties the write-ahead log, and returns 0. PostgreSQL's autovacuum
+	// does this by itself: there it returns 0.
+	Compact(ctx context.Context, pages int) (int64, error)
 
 	// Close releases the store.
 	Close() error

@@ -162,4 +162,4 @@ WHERE ns.nspname = current_schema() AND c.relkind = 'r' AND c.relname IN (`+stri
 // file system would take a VACUUM FULL, which locks the tables it rewrites
 // (appends included) for as long as it runs, so that is left to an
 // operator's maintenance window.
-func (s *Store) Compact(ctx context.Context) error { return nil }
+func (s *Store) Compact(ctx context.Context, pages int) (int64, error) { return 0, nil }

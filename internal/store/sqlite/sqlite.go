@@ -123,8 +123,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 }
 
 // checkpointWAL copies the WAL into the database in the background until
-// Close. PASSIVE never blocks writers; what it cannot copy yet, it copies
-// the next time.
+// Close, and has the WAL start again from its beginning whenever it can
+// (see checkpoint).
 func (s *Store) checkpointWAL() {
 	defer close(s.done)
 	t := time.NewTicker(checkpointEvery)
@@ -134,7 +134,7 @@ func (s *Store) checkpointWAL() {
 		case <-s.stop:
 			return
 		case <-t.C:
-			s.DB().Exec(`PRAGMA wal_checkpoint(PASSIVE)`)
+			s.checkpoint(context.Background(), "RESTART")
 		}
 	}
 }
@@ -167,77 +167,119 @@ func (s *Store) Space(ctx context.Context) (store.Space, error) {
 	return sp, nil
 }
 
-// vacuumStep is how many free pages one step of Compact gives back: a few
-// megabytes, so that the write lock it takes is soon released.
-const vacuumStep = 2000
-
-// Compact implements store.Store. It gives the free pages back to the file
-// system vacuumStep at a time, each step a write transaction of its own
-// between appends, until none is left or ctx ends, then tries to truncate
-// the WAL, giving up at once if a reader or writer is busy. A database
-// created before aitrail set auto_vacuum=INCREMENTAL keeps its free pages
-// (for reuse) until an operator runs VACUUM.
-func (s *Store) Compact(ctx context.Context) error {
+// Compact implements store.Store: one incremental vacuum of up to pages
+// pages, a write like any other. Once no free page is left it empties the
+// write-ahead log. aitrail creates its databases with
+// auto_vacuum=INCREMENTAL; one created without keeps its free pages (for
+// reuse) until an operator runs VACUUM.
+func (s *Store) Compact(ctx context.Context, pages int) (int64, error) {
+	if pages <= 0 {
+		return 0, fmt.Errorf("compact %s: pages %d, want at least 1", s.path, pages)
+	}
 	db := s.DB()
-	var mode int
+	var mode, free int64
 	if err := db.QueryRowContext(ctx, `PRAGMA auto_vacuum`).Scan(&mode); err != nil {
-		return fmt.Errorf("compact %s: %w", s.path, err)
+		return 0, fmt.Errorf("compact %s: %w", s.path, err)
 	}
 	const incremental = 2
-	for last := int64(-1); mode == incremental; {
-		var free int64
+	if mode == incremental {
 		if err := db.QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&free); err != nil {
-			return fmt.Errorf("compact %s: %w", s.path, err)
-		}
-		if free == 0 || free == last {
-			break
-		}
-		last = free
-		if err := s.vacuumStep(ctx); err != nil {
-			return fmt.Errorf("compact %s: %w", s.path, err)
+			return 0, fmt.Errorf("compact %s: %w", s.path, err)
 		}
 	}
-	return s.truncateWAL(ctx)
+	if free == 0 {
+		return 0, s.truncateWAL(ctx)
+	}
+	left, err := s.vacuum(ctx, pages)
+	if err != nil {
+		return 0, fmt.Errorf("compact %s: %w", s.path, err)
+	}
+	if left >= free {
+		// Nothing given back (or other writes freed as many meanwhile):
+		// the next purge will go on.
+		return 0, s.truncateWAL(ctx)
+	}
+	return free - left, nil
 }
 
-// truncateWAL checkpoints the whole WAL and truncates it, if no other
-// connection is busy. A TRUNCATE checkpoint holds off new writers while it
-// waits for readers, so it runs on a connection that does not wait.
-// vacuumStep frees up to vacuumStep pages, a write like any other.
-func (s *Store) vacuumStep(ctx context.Context) error {
+// vacuum gives up to pages free pages back under the write lock and
+// returns how many free pages are left.
+func (s *Store) vacuum(ctx context.Context, pages int) (left int64, err error) {
 	unlock, err := s.WriteLock(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer unlock()
-	_, err = s.DB().ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, vacuumStep))
-	return err
+	if _, err := s.DB().ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, pages)); err != nil {
+		return 0, err
+	}
+	err = s.DB().QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&left)
+	return left, err
 }
 
-func (s *Store) truncateWAL(ctx context.Context) (err error) {
+// truncateWAL copies the write-ahead log into the database and empties
+// it, unless a reader is using it.
+func (s *Store) truncateWAL(ctx context.Context) error {
+	if err := s.checkpoint(ctx, "TRUNCATE"); err != nil {
+		return fmt.Errorf("compact %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// checkpoint copies the write-ahead log into the database, then, if it
+// copied all of it, runs a checkpoint of mode: RESTART, so that the next
+// commit writes the WAL from its beginning again, or TRUNCATE, which also
+// gives its space back to the file system.
+//
+// Without RESTART the WAL would only start again when a commit happened
+// to find it wholly copied and no reader in it, which under steady traffic
+// is seldom: it grew to hundreds of megabytes during a large purge, and
+// commits that extend a file cost more than commits that overwrite one.
+//
+// A PASSIVE checkpoint, which lets writers go on, copies the frames first.
+// RESTART and TRUNCATE hold off every writer while they run, so they run
+// only if the PASSIVE copied every frame (little is left to copy), under
+// the write lock (appends wait for them in Go, not in SQLite's busy
+// handler), and on a connection that does not wait for readers: if one is
+// still in the WAL, the next checkpoint will do.
+func (s *Store) checkpoint(ctx context.Context, mode string) (err error) {
 	conn, err := s.DB().Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("compact %s: %w", s.path, err)
+		return err
 	}
 	defer conn.Close()
 	var timeout int64
 	if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&timeout); err != nil {
-		return fmt.Errorf("compact %s: %w", s.path, err)
+		return err
 	}
 	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
-		return fmt.Errorf("compact %s: %w", s.path, err)
+		return err
 	}
 	defer func() {
 		// The connection goes back to the pool: restore its patience,
 		// even if ctx has ended.
 		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, timeout)); rerr != nil {
-			err = errors.Join(err, fmt.Errorf("compact %s: %w", s.path, rerr))
+			err = errors.Join(err, rerr)
 		}
 	}()
 	// A busy checkpoint reports it in its first column; that is no failure.
 	var busy, log, done int64
-	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &log, &done); err != nil && !isBusy(err) {
-		return fmt.Errorf("compact %s: checkpoint: %w", s.path, err)
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
+		if isBusy(err) {
+			return nil
+		}
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	if busy != 0 || done < log || (log == 0 && mode == "RESTART") {
+		return nil
+	}
+	unlock, err := s.WriteLock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil && !isBusy(err) {
+		return fmt.Errorf("checkpoint: %w", err)
 	}
 	return nil
 }

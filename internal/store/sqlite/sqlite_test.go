@@ -81,8 +81,24 @@ func TestCompact(t *testing.T) {
 	if before.Free < 4<<20 {
 		t.Fatalf("Space after deleting 8 MB of bodies = %+v, want at least 4 MB free", before)
 	}
-	if err := st.Compact(ctx); err != nil {
-		t.Fatalf("Compact: %v", err)
+	// In pieces of at most 300 pages, so that no write holds the
+	// database long.
+	steps := 0
+	for {
+		n, err := st.Compact(ctx, 300)
+		if err != nil {
+			t.Fatalf("Compact: %v", err)
+		}
+		if n > 300 {
+			t.Errorf("Compact(300) gave back %d pages", n)
+		}
+		if n == 0 {
+			break
+		}
+		steps++
+	}
+	if steps < 2 {
+		t.Errorf("Compact(300) gave back %d free pages in %d steps, want several", before.Free/4096, steps)
 	}
 	after, err := st.Space(ctx)
 	if err != nil {
@@ -98,12 +114,15 @@ func TestCompact(t *testing.T) {
 	if fi.Size() > after.Bytes {
 		t.Errorf("after Compact the database file has %d bytes, more than Space's %d", fi.Size(), after.Bytes)
 	}
-	if err := st.Compact(ctx); err != nil {
-		t.Errorf("Compact with nothing to do: %v", err)
+	if n, err := st.Compact(ctx, 300); n != 0 || err != nil {
+		t.Errorf("Compact with nothing to do = %d, %v; want 0, nil", n, err)
+	}
+	if _, err := st.Compact(ctx, 0); err == nil {
+		t.Errorf("Compact of 0 pages succeeded, want an error")
 	}
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := st.Compact(canceled); err == nil {
+	if _, err := st.Compact(canceled, 300); err == nil {
 		t.Errorf("Compact with a canceled context succeeded, want its error")
 	}
 }
@@ -127,8 +146,8 @@ func TestCompactOldDatabase(t *testing.T) {
 	}
 	defer st.Close()
 	fillAndEmpty(t, st)
-	if err := st.Compact(ctx); err != nil {
-		t.Fatalf("Compact: %v", err)
+	if n, err := st.Compact(ctx, 300); n != 0 || err != nil {
+		t.Fatalf("Compact = %d, %v; want 0, nil", n, err)
 	}
 	if sp, err := st.Space(ctx); err != nil || sp.Free == 0 {
 		t.Errorf("Space after Compact of a database without auto_vacuum = %+v, %v; want free pages kept", sp, err)

@@ -79,10 +79,6 @@ WHERE log_bases.size < excluded.size`, logID, b.Size, b.Head[:], b.Time, nonNil(
 	return nil
 }
 
-// treeChunk is how many tree hashes one transaction of PruneBefore deletes
-// at most, so that it stays short.
-const treeChunk = 20000
-
 // PruneBefore implements store.Store. A limit of 0 or less is an error.
 func (s *Store) PruneBefore(ctx context.Context, logID string, limit int) (int64, error) {
 	if limit <= 0 {
@@ -114,12 +110,6 @@ func (s *Store) PruneBefore(ctx context.Context, logID string, limit int) (int64
 		return n, err
 	case !errors.Is(err, sql.ErrNoRows):
 		return 0, fmt.Errorf("prune log %q: %w", logID, err)
-	}
-	if _, err := s.exec(ctx, `DELETE FROM checkpoints WHERE log_id = $1 AND size < $2`, logID, b.Size); err != nil {
-		return 0, fmt.Errorf("prune checkpoints of log %q: %w", logID, err)
-	}
-	if err := s.pruneTree(ctx, logID, b.Size); err != nil {
-		return 0, fmt.Errorf("prune the tree of log %q: %w", logID, err)
 	}
 	return 0, nil
 }
@@ -185,8 +175,7 @@ func (s *Store) layers(ctx context.Context, q querier, logID string) ([]string, 
 	return out, rows.Err()
 }
 
-// pruneTree deletes the tree hashes of a log that no proof about a tree of
-// size base or more needs, in transactions of at most treeChunk rows.
+// PruneTree implements store.Store. A limit of 0 or less is an error.
 //
 // The hashes stored before record base, those with an index below
 // tlog.StoredHashIndex(0, base), are the nodes lying wholly inside the
@@ -198,9 +187,16 @@ func (s *Store) layers(ctx context.Context, q querier, logID string) ([]string, 
 // node there lies inside one of those, so nothing is ever computed from it.
 // (TestRightEdgeSuffices checks this for every base of trees up to 70
 // leaves.)
-func (s *Store) pruneTree(ctx context.Context, logID string, base int64) error {
-	keep := rightEdge(base)
-	end := tlog.StoredHashIndex(0, base)
+func (s *Store) PruneTree(ctx context.Context, logID string, limit int) (int64, error) {
+	if limit <= 0 {
+		return 0, fmt.Errorf("prune the tree of log %q: limit %d, want at least 1", logID, limit)
+	}
+	b, err := s.Base(ctx, logID)
+	if err != nil || b.Size == 0 {
+		return 0, err
+	}
+	keep := rightEdge(b.Size)
+	end := tlog.StoredHashIndex(0, b.Size)
 	ps := make([]string, len(keep))
 	args := []any{logID, nil, nil}
 	for i, idx := range keep {
@@ -208,26 +204,45 @@ func (s *Store) pruneTree(ctx context.Context, logID string, base int64) error {
 		ps[i] = "$" + strconv.Itoa(len(args))
 	}
 	notKept := `idx NOT IN (` + strings.Join(ps, ",") + `)`
-	for from := int64(0); ; {
-		// Once pruned, only the kept hashes remain before end, so this
-		// reads at most 63 rows (and, on PostgreSQL, the index entries of
-		// rows deleted since the last vacuum).
-		var lo int64
-		args[1], args[2] = from, end
-		err := s.db.QueryRowContext(ctx, `SELECT idx FROM tree WHERE log_id = $1 AND idx >= $2 AND idx < $3 AND `+notKept+
-			` ORDER BY idx LIMIT 1`, args...).Scan(&lo)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		from = min(lo+treeChunk, end)
-		args[1], args[2] = lo, from
-		if _, err := s.exec(ctx, `DELETE FROM tree WHERE log_id = $1 AND idx >= $2 AND idx < $3 AND `+notKept, args...); err != nil {
-			return err
-		}
+	// Start past what this store pruned already for this base (see
+	// PruneBefore; a later base keeps other hashes). Once pruned, only the
+	// kept hashes remain before end, so this reads at most 63 rows (and,
+	// on PostgreSQL, the index entries of rows deleted since the last
+	// vacuum).
+	from := int64(0)
+	if v, ok := s.prunedTree.Load(logID); ok && v.([2]int64)[0] == b.Size {
+		from = v.([2]int64)[1]
 	}
+	var lo int64
+	args[1], args[2] = from, end
+	err = s.db.QueryRowContext(ctx, `SELECT idx FROM tree WHERE log_id = $1 AND idx >= $2 AND idx < $3 AND `+notKept+
+		` ORDER BY idx LIMIT 1`, args...).Scan(&lo)
+	switch {
+	case err == nil:
+		// Nodes are stored in order, so [lo, lo+limit) holds at most
+		// limit rows.
+		hi := min(lo+int64(limit), end)
+		args[1], args[2] = lo, hi
+		res, err := s.exec(ctx, `DELETE FROM tree WHERE log_id = $1 AND idx >= $2 AND idx < $3 AND `+notKept, args...)
+		if err != nil {
+			return 0, fmt.Errorf("prune the tree of log %q: %w", logID, err)
+		}
+		s.prunedTree.Store(logID, [2]int64{b.Size, hi})
+		n, err := res.RowsAffected()
+		if err != nil {
+			return 0, fmt.Errorf("prune the tree of log %q: %w", logID, err)
+		}
+		// lo is not kept, so the range held one row at least; if
+		// another prune deleted it meanwhile, the caller must still
+		// come back for the rest.
+		return max(n, 1), nil
+	case !errors.Is(err, sql.ErrNoRows):
+		return 0, fmt.Errorf("prune the tree of log %q: %w", logID, err)
+	}
+	if _, err := s.exec(ctx, `DELETE FROM checkpoints WHERE log_id = $1 AND size < $2`, logID, b.Size); err != nil {
+		return 0, fmt.Errorf("prune checkpoints of log %q: %w", logID, err)
+	}
+	return 0, nil
 }
 
 // rightEdge returns the stored hash indexes of the maximal complete

@@ -49,6 +49,9 @@ type Store struct {
 	// pruned maps a log id to the seq before which PruneBefore deleted
 	// every record, for this Store's next call.
 	pruned sync.Map
+	// prunedTree maps a log id to the base and the tree index before
+	// which PruneTree deleted every hash not kept for that base.
+	prunedTree sync.Map
 	// writer holds a token while a write is under way (OneWriter only).
 	writer chan struct{}
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"math/bits"
@@ -125,27 +126,35 @@ func memRoot(t *testing.T, recs []*record.Record) tlog.Hash {
 	return root
 }
 
-// pruneAll calls PruneBefore until it returns 0 and returns how many
-// records it deleted.
+// pruneAll calls PruneBefore, then PruneTree, until each returns 0, and
+// returns how many records it deleted.
 func pruneAll(t *testing.T, st store.Store, logID string, limit int) int64 {
 	t.Helper()
 	var total int64
-	for calls := 0; ; calls++ {
-		if calls > 1000 {
-			t.Fatalf("PruneBefore(%q, %d) did not return 0 after %d calls", logID, limit, calls)
+	for _, step := range []struct {
+		name  string
+		prune func(context.Context, string, int) (int64, error)
+	}{{"PruneBefore", st.PruneBefore}, {"PruneTree", st.PruneTree}} {
+		for calls := 0; ; calls++ {
+			if calls > 1000 {
+				t.Fatalf("%s(%q, %d) did not return 0 after %d calls", step.name, logID, limit, calls)
+			}
+			n, err := step.prune(t.Context(), logID, limit)
+			if err != nil {
+				t.Fatalf("%s(%q, %d): %v", step.name, logID, limit, err)
+			}
+			if n > int64(limit) {
+				t.Errorf("%s(%q, %d) = %d, more than the limit", step.name, logID, limit, n)
+			}
+			if n == 0 {
+				break
+			}
+			if step.name == "PruneBefore" {
+				total += n
+			}
 		}
-		n, err := st.PruneBefore(t.Context(), logID, limit)
-		if err != nil {
-			t.Fatalf("PruneBefore(%q, %d): %v", logID, limit, err)
-		}
-		if n > int64(limit) {
-			t.Errorf("PruneBefore(%q, %d) = %d, more than the limit", logID, limit, n)
-		}
-		if n == 0 {
-			return total
-		}
-		total += n
 	}
+	return total
 }
 
 // testPruneBefore prunes a log written by a ledger and checks that what is
@@ -200,6 +209,9 @@ func testPruneBefore(t *testing.T, open func() store.Store) {
 	if _, err := st.PruneBefore(ctx, "log", 0); err == nil {
 		t.Errorf("PruneBefore with limit 0 succeeded, want an error")
 	}
+	if _, err := st.PruneTree(ctx, "log", 0); err == nil {
+		t.Errorf("PruneTree with limit 0 succeeded, want an error")
+	}
 	b := store.Base{Size: base, Head: record.EntryHash(recs[base-1]), Time: recs[base-1].Time, Checkpoint: []byte("checkpoint 37\n")}
 	if err := st.SetBase(ctx, "log", b); err != nil {
 		t.Fatalf("SetBase(%d): %v", base, err)
@@ -209,6 +221,9 @@ func testPruneBefore(t *testing.T, open func() store.Store) {
 	}
 	if k, err := st.PruneBefore(ctx, "log", 10); err != nil || k != 0 {
 		t.Errorf("PruneBefore of a pruned log = %d, %v; want 0", k, err)
+	}
+	if k, err := st.PruneTree(ctx, "log", 10); err != nil || k != 0 {
+		t.Errorf("PruneTree of a pruned log = %d, %v; want 0", k, err)
 	}
 
 	// Records, bodies, index and deferred entries.
