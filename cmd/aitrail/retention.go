@@ -293,7 +293,7 @@ func runHold(ctx context.Context, e *env, args []string) error {
 			if t.v == "" {
 				continue
 			}
-			v, err := parseHoldTime(t.v)
+			v, err := retention.ParseTime(t.v)
 			if err != nil {
 				return usageError("%s: %v", t.flag, err)
 			}
@@ -367,16 +367,6 @@ func runHold(ctx context.Context, e *env, args []string) error {
 	return usageError("unknown hold subcommand %q: add | list | release", args[0])
 }
 
-// parseHoldTime reads RFC 3339 or a date (UTC midnight).
-func parseHoldTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-03-14T09:00:00Z or 2026-03-14", s)
-}
 
 func printHolds(out io.Writer, holds []store.Hold, all bool, now time.Time) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)

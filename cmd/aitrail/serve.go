@@ -138,6 +138,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		NoBodies:  cfg.Bodies == "none",
 		RawReader: rawReader,
 		Records:   al.store,
+		Holds:     &retention.Keeper{Store: al.store, Ledger: led},
 	}, led, auth, al.store, al.committer, m, logger)
 
 	ln, err := net.Listen("tcp", cfg.Listen)

@@ -85,6 +85,9 @@ type Options struct {
 	// RawReader and Records, if set, serve raw bodies to auditors.
 	RawReader RawReader
 	Records   Records
+	// Holds, if set, serves the legal holds API to admins (and the list to
+	// auditors).
+	Holds Holds
 	// Integrity, if set, reports the latest background verification; it is
 	// shown by GET /healthz under "integrity" (a failed verification does
 	// not make the gateway unhealthy: new calls are still recorded).
@@ -158,6 +161,9 @@ func (s *Server) routes() {
 	mux.Handle("GET /metrics", s.metrics.Handler())
 	mux.HandleFunc("POST /aitrail/v1/sessions", s.createSession)
 	mux.HandleFunc("GET /aitrail/v1/raw/{log}/{seq}", s.readRaw)
+	mux.HandleFunc("GET /aitrail/v1/holds", s.listHolds)
+	mux.HandleFunc("POST /aitrail/v1/holds", s.addHold)
+	mux.HandleFunc("POST /aitrail/v1/holds/{id}/release", s.releaseHold)
 
 	for _, p := range []string{"/api/chat", "/api/generate", "/api/embed", "/api/embeddings",
 		"/v1/chat/completions", "/v1/completions", "/v1/embeddings", "/v1/responses"} {
@@ -408,6 +414,10 @@ func actionText(a identity.Action) string {
 		return "read the audit log (auditor only)"
 	case identity.ReadRaw:
 		return "read raw bodies (auditor or admin only)"
+	case identity.ReadHolds:
+		return "list legal holds (auditor or admin only)"
+	case identity.ManageHolds:
+		return "set or release legal holds (admin only)"
 	}
 	return "do this"
 }

@@ -57,6 +57,8 @@ const (
 	ReadLog                       // search and read the audit log
 	OpenSession                   // declare a session's reason for access
 	ReadRaw                       // read a body before redaction from the vault
+	ReadHolds                     // list the legal holds
+	ManageHolds                   // set and release legal holds
 )
 
 // Allowed reports whether role may perform a.
@@ -70,8 +72,10 @@ func Allowed(role string, a Action) bool {
 		return role == RoleAuditor
 	case OpenSession:
 		return ValidRole(role)
-	case ReadRaw:
+	case ReadRaw, ReadHolds:
 		return role == RoleAuditor || role == RoleAdmin
+	case ManageHolds:
+		return role == RoleAdmin
 	}
 	return false
 }

@@ -82,6 +82,38 @@ func stamp(ns int64) string {
 // ErrNoReason is returned when a hold is set or released without a reason.
 var ErrNoReason = errors.New("a reason is required")
 
+// ErrBadHold is returned for a hold that makes no sense (it ends before it
+// starts).
+var ErrBadHold = errors.New("not a valid hold")
+
+// A Keeper sets, lists and releases the legal holds of a log's store,
+// recording every change in the log: what serve's holds API uses.
+type Keeper struct {
+	Store  store.Store
+	Ledger *ledger.Ledger
+	Now    func() time.Time // default time.Now
+}
+
+func (k *Keeper) now() time.Time {
+	if k.Now != nil {
+		return k.Now()
+	}
+	return time.Now()
+}
+
+// AddHold sets a hold (see AddHold).
+func (k *Keeper) AddHold(ctx context.Context, h store.Hold, by, role string) (store.Hold, error) {
+	return AddHold(ctx, k.Store, k.Ledger, h, by, role, k.now())
+}
+
+// Holds lists every hold, released and expired ones included.
+func (k *Keeper) Holds(ctx context.Context) ([]store.Hold, error) { return k.Store.Holds(ctx) }
+
+// ReleaseHold releases a hold (see ReleaseHold).
+func (k *Keeper) ReleaseHold(ctx context.Context, id, reason, by, role string) error {
+	return ReleaseHold(ctx, k.Store, k.Ledger, id, reason, by, role, k.now())
+}
+
 // AddHold sets a legal hold: it records a hold.added event in the log,
 // then stores the hold, and returns it with its new ID. by and role are
 // who sets it (the caller has checked that they may).
@@ -91,10 +123,10 @@ func AddHold(ctx context.Context, st store.Store, led *ledger.Ledger, h store.Ho
 		return h, fmt.Errorf("set a hold: %w", ErrNoReason)
 	}
 	if h.Since != 0 && h.Until != 0 && h.Until <= h.Since {
-		return h, errors.New("set a hold: its until is not after its since")
+		return h, fmt.Errorf("set a hold: %w: its until is not after its since", ErrBadHold)
 	}
 	if h.Expires != 0 && h.Expires <= now.UnixNano() {
-		return h, errors.New("set a hold: it would expire before it starts")
+		return h, fmt.Errorf("set a hold: %w: it would expire before it starts", ErrBadHold)
 	}
 	var id [6]byte
 	rand.Read(id[:])
@@ -267,4 +299,15 @@ func bodyText(b []byte) string {
 	}
 	walk(v)
 	return sb.String()
+}
+
+// ParseTime reads a hold's time: RFC 3339, or a date (UTC midnight).
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-03-14T09:00:00Z or 2026-03-14", s)
 }
