@@ -367,7 +367,6 @@ func runHold(ctx context.Context, e *env, args []string) error {
 	return usageError("unknown hold subcommand %q: add | list | release", args[0])
 }
 
-
 func printHolds(out io.Writer, holds []store.Hold, all bool, now time.Time) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tSET\tBY\tMATCHES\tREASON")

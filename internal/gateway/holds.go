@@ -158,7 +158,7 @@ func (s *Server) addHold(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Error("set a legal hold", "err", err)
-		replyError(w, dialect.OpenAI, http.StatusServiceUnavailable, "aitrail: the hold could not be set: "+err.Error())
+		replyError(w, dialect.OpenAI, http.StatusServiceUnavailable, "aitrail: the hold could not be set; the gateway's log says why")
 		return
 	}
 	writeJSON(w, http.StatusCreated, toHoldJSON(h, time.Now()))
@@ -193,7 +193,7 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) {
 		return
 	case err != nil:
 		s.log.Error("release a legal hold", "err", err)
-		replyError(w, dialect.OpenAI, http.StatusServiceUnavailable, "aitrail: the hold could not be released: "+err.Error())
+		replyError(w, dialect.OpenAI, http.StatusServiceUnavailable, "aitrail: the hold could not be released; the gateway's log says why")
 		return
 	}
 	holds, err := s.opts.Holds.Holds(r.Context())

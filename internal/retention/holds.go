@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aitrail/aitrail/internal/ledger"
@@ -92,6 +93,10 @@ type Keeper struct {
 	Store  store.Store
 	Ledger *ledger.Ledger
 	Now    func() time.Time // default time.Now
+
+	// mu makes a release's check and its event one step, so that two
+	// releases of one hold at once do not both record one.
+	mu sync.Mutex
 }
 
 func (k *Keeper) now() time.Time {
@@ -111,6 +116,8 @@ func (k *Keeper) Holds(ctx context.Context) ([]store.Hold, error) { return k.Sto
 
 // ReleaseHold releases a hold (see ReleaseHold).
 func (k *Keeper) ReleaseHold(ctx context.Context, id, reason, by, role string) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	return ReleaseHold(ctx, k.Store, k.Ledger, id, reason, by, role, k.now())
 }
 

@@ -19,7 +19,8 @@ import (
 type pacer struct {
 	target time.Duration // 0: no cutting
 	share  float64       // 0 or 1: no rest
-	max    int           // the largest piece
+	max    int           // the largest piece, unless limits says otherwise
+	limits map[string]int
 	sizes  map[string]int
 }
 
@@ -36,18 +37,26 @@ const (
 var unpaced = newPacer(0, 0, math.MaxInt)
 
 func newPacer(target time.Duration, share float64, max int) *pacer {
-	return &pacer{target: target, share: share, max: max, sizes: map[string]int{}}
+	return &pacer{target: target, share: share, max: max, limits: map[string]int{}, sizes: map[string]int{}}
+}
+
+// limit is the largest piece of kind.
+func (p *pacer) limit(kind string) int {
+	if n, ok := p.limits[kind]; ok {
+		return n
+	}
+	return p.max
 }
 
 // size is how many rows the next piece of kind may hold.
 func (p *pacer) size(kind string) int {
 	if p.target <= 0 {
-		return p.max
+		return p.limit(kind)
 	}
 	if n, ok := p.sizes[kind]; ok {
 		return n
 	}
-	return min(firstPiece, p.max)
+	return min(firstPiece, p.limit(kind))
 }
 
 // done learns from a piece of kind that held n rows and began at start,
@@ -78,9 +87,14 @@ func (p *pacer) learn(kind string, n int, took time.Duration) {
 	if p.target <= 0 || n <= 0 {
 		return
 	}
-	size := p.size(kind)
+	size, limit := p.size(kind), p.limit(kind)
+	if n < size && took <= p.target {
+		// A batch's short last piece: its commit's fixed cost makes it
+		// look slow per row, though it was quick.
+		return
+	}
 	want := int(float64(n) * float64(p.target) / float64(max(took, time.Microsecond)))
-	p.sizes[kind] = max(min(minPiece, p.max), min(want, 2*size, p.max), size/2)
+	p.sizes[kind] = max(min(minPiece, limit), min(want, 2*size, limit), size/2)
 }
 
 // each writes rows [0, n) in pieces of kind: write(lo, hi) writes rows

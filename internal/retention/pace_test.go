@@ -39,6 +39,20 @@ func TestPacerLearns(t *testing.T) {
 	if got := p.size("pii"); got != minPiece {
 		t.Errorf("after very slow writes, size = %d, want the least, %d", got, minPiece)
 	}
+	// A short last piece that was quick teaches nothing, however slow per
+	// row its commit made it look.
+	p.learn("bodies", 3, time.Millisecond)
+	if got := p.size("bodies"); got != 50 {
+		t.Errorf("after a quick short piece, size = %d, want 50 still", got)
+	}
+	// A kind with its own limit grows past the batch.
+	p.limits["pages"] = 2000
+	for range 10 {
+		p.learn("pages", p.size("pages"), 100*time.Microsecond)
+	}
+	if got := p.size("pages"); got != 2000 {
+		t.Errorf("pages after fast writes: size = %d, want their limit, 2000", got)
+	}
 }
 
 func TestPacerEach(t *testing.T) {

@@ -110,6 +110,9 @@ func (p *Purger) Run(ctx context.Context, dryRun bool) (*Report, error) {
 	now := p.now()
 	logID := p.Ledger.LogID()
 	p.pace = newPacer(p.Policy.WriteTime, p.Policy.WriteShare, p.batch())
+	// Tree hashes and free pages are not records: a piece of them may be
+	// larger than a batch (as many as a few milliseconds allow).
+	p.pace.limits["tree"], p.pace.limits["pages"] = 20000, 2000
 	rep := &Report{LogID: logID, Now: now, DryRun: dryRun}
 	var err error
 	if rep.SpaceBefore, err = p.Store.Space(ctx); err != nil {

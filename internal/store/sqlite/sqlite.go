@@ -16,10 +16,12 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/aitrail/aitrail/internal/store"
@@ -35,6 +37,9 @@ type Store struct {
 	path string
 	stop chan struct{}
 	done chan struct{}
+	// restarted is the WAL's length in frames at the last RESTART: until
+	// a commit adds to it, there is nothing to restart.
+	restarted atomic.Int64
 }
 
 var _ store.Store = (*Store)(nil)
@@ -190,31 +195,36 @@ func (s *Store) Compact(ctx context.Context, pages int) (int64, error) {
 	if free == 0 {
 		return 0, s.truncateWAL(ctx)
 	}
-	left, err := s.vacuum(ctx, pages)
+	freed, err := s.vacuum(ctx, pages)
 	if err != nil {
 		return 0, fmt.Errorf("compact %s: %w", s.path, err)
 	}
-	if left >= free {
-		// Nothing given back (or other writes freed as many meanwhile):
-		// the next purge will go on.
+	if freed <= 0 {
+		// Nothing given back: the next purge will go on.
 		return 0, s.truncateWAL(ctx)
 	}
-	return free - left, nil
+	return freed, nil
 }
 
 // vacuum gives up to pages free pages back under the write lock and
-// returns how many free pages are left.
-func (s *Store) vacuum(ctx context.Context, pages int) (left int64, err error) {
+// returns how many it gave back.
+func (s *Store) vacuum(ctx context.Context, pages int) (freed int64, err error) {
 	unlock, err := s.WriteLock(ctx)
 	if err != nil {
 		return 0, err
 	}
 	defer unlock()
+	var before, after int64
+	if err := s.DB().QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&before); err != nil {
+		return 0, err
+	}
 	if _, err := s.DB().ExecContext(ctx, fmt.Sprintf(`PRAGMA incremental_vacuum(%d)`, pages)); err != nil {
 		return 0, err
 	}
-	err = s.DB().QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&left)
-	return left, err
+	if err := s.DB().QueryRowContext(ctx, `PRAGMA freelist_count`).Scan(&after); err != nil {
+		return 0, err
+	}
+	return before - after, nil
 }
 
 // truncateWAL copies the write-ahead log into the database and empties
@@ -238,50 +248,62 @@ func (s *Store) truncateWAL(ctx context.Context) error {
 //
 // A PASSIVE checkpoint, which lets writers go on, copies the frames first.
 // RESTART and TRUNCATE hold off every writer while they run, so they run
-// only if the PASSIVE copied every frame (little is left to copy), under
-// the write lock (appends wait for them in Go, not in SQLite's busy
-// handler), and on a connection that does not wait for readers: if one is
-// still in the WAL, the next checkpoint will do.
-func (s *Store) checkpoint(ctx context.Context, mode string) (err error) {
-	conn, err := s.DB().Conn(ctx)
-	if err != nil {
+// only if the PASSIVE copied every frame (little is left to copy), and
+// under the write lock, so that appends wait for them in Go rather than in
+// SQLite's busy handler. The lock is taken before the connection, as every
+// writer does.
+func (s *Store) checkpoint(ctx context.Context, mode string) error {
+	busy, log, done, err := s.checkpointOnce(ctx, "PASSIVE")
+	if err != nil || busy != 0 || done < log {
 		return err
 	}
-	defer conn.Close()
-	var timeout int64
-	if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&timeout); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
-		return err
-	}
-	defer func() {
-		// The connection goes back to the pool: restore its patience,
-		// even if ctx has ended.
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, timeout)); rerr != nil {
-			err = errors.Join(err, rerr)
-		}
-	}()
-	// A busy checkpoint reports it in its first column; that is no failure.
-	var busy, log, done int64
-	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err != nil {
-		if isBusy(err) {
-			return nil
-		}
-		return fmt.Errorf("checkpoint: %w", err)
-	}
-	if busy != 0 || done < log || (log == 0 && mode == "RESTART") {
-		return nil
+	if mode == "RESTART" && (log == 0 || log == s.restarted.Load()) {
+		return nil // nothing written since the last restart
 	}
 	unlock, err := s.WriteLock(ctx)
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	if err := conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done); err != nil && !isBusy(err) {
-		return fmt.Errorf("checkpoint: %w", err)
+	busy, log, _, err = s.checkpointOnce(ctx, mode)
+	if err == nil && busy == 0 && mode == "RESTART" {
+		s.restarted.Store(log)
 	}
-	return nil
+	return err
+}
+
+// checkpointOnce runs one checkpoint of mode on a connection that does
+// not wait for readers or writers (a busy checkpoint reports it in its
+// first column; that is no failure), and returns its three columns.
+func (s *Store) checkpointOnce(ctx context.Context, mode string) (busy, log, done int64, err error) {
+	conn, err := s.DB().Conn(ctx)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	defer conn.Close()
+	var timeout int64
+	if err := conn.QueryRowContext(ctx, `PRAGMA busy_timeout`).Scan(&timeout); err != nil {
+		return 0, 0, 0, err
+	}
+	defer func() {
+		// The connection goes back to the pool: restore its patience,
+		// even if ctx has ended, or keep it out of the pool.
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf(`PRAGMA busy_timeout = %d`, timeout)); rerr != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn })
+			err = errors.Join(err, rerr)
+		}
+	}()
+	if _, err := conn.ExecContext(ctx, `PRAGMA busy_timeout = 0`); err != nil {
+		return 0, 0, 0, err
+	}
+	err = conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(`+mode+`)`).Scan(&busy, &log, &done)
+	if isBusy(err) {
+		return 1, 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, 0, fmt.Errorf("checkpoint: %w", err)
+	}
+	return busy, log, done, nil
 }
 
 func isBusy(err error) bool {
