@@ -27,21 +27,11 @@ type Holds interface {
 // maxHoldBody is the most a request of the holds API may send.
 const maxHoldBody = 64 << 10
 
-// holdJSON is a hold as the API shows it; times are RFC 3339, absent when
-// unset.
+// holdJSON is a hold as the API shows it: as the log's hold.added event
+// records it, with its state; times are RFC 3339, absent when unset.
 type holdJSON struct {
-	ID       string `json:"id"`
-	Reason   string `json:"reason"`
-	Criteria string `json:"criteria"` // in words, as the log's event has it
-	Open     bool   `json:"open"`     // neither released nor expired
-	Actor    string `json:"actor,omitempty"`
-	Session  string `json:"session,omitempty"`
-	Model    string `json:"model,omitempty"`
-	Since    string `json:"since,omitempty"`
-	Until    string `json:"until,omitempty"`
-	Text     string `json:"text,omitempty"`
-	Expires  string `json:"expires,omitempty"`
-
+	retention.HoldDetail
+	Open          bool   `json:"open"` // neither released nor expired
 	CreatedAt     string `json:"created_at"`
 	CreatedBy     string `json:"created_by"`
 	ReleasedAt    string `json:"released_at,omitempty"`
@@ -49,19 +39,10 @@ type holdJSON struct {
 	ReleaseReason string `json:"release_reason,omitempty"`
 }
 
-func stampJSON(ns int64) string {
-	if ns == 0 {
-		return ""
-	}
-	return time.Unix(0, ns).UTC().Format(time.RFC3339Nano)
-}
-
 func toHoldJSON(h store.Hold, now time.Time) holdJSON {
-	return holdJSON{ID: h.ID, Reason: h.Reason, Criteria: retention.Criteria(h), Open: retention.Open(h, now),
-		Actor: h.Actor, Session: h.Session, Model: h.Model,
-		Since: stampJSON(h.Since), Until: stampJSON(h.Until), Text: h.Text, Expires: stampJSON(h.Expires),
-		CreatedAt: stampJSON(h.CreatedAt), CreatedBy: h.CreatedBy,
-		ReleasedAt: stampJSON(h.ReleasedAt), ReleasedBy: h.ReleasedBy, ReleaseReason: h.ReleaseReason}
+	return holdJSON{HoldDetail: retention.Detail(h), Open: retention.Open(h, now),
+		CreatedAt: retention.Stamp(h.CreatedAt), CreatedBy: h.CreatedBy,
+		ReleasedAt: retention.Stamp(h.ReleasedAt), ReleasedBy: h.ReleasedBy, ReleaseReason: h.ReleaseReason}
 }
 
 // holdsAPI authorizes a call of the holds API: errors are OpenAI-shaped,

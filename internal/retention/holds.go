@@ -59,8 +59,10 @@ func matchesMeta(h store.Hold, r *record.Record) bool {
 		(h.Until == 0 || r.Time < h.Until)
 }
 
-// holdEvent is the Detail of hold.added and hold.released events.
-type holdEvent struct {
+// A HoldDetail is a hold as the log records it: the Detail of hold.added
+// (whole) and hold.released (ID, the release's reason, Criteria) events.
+// The holds API shows holds in the same words.
+type HoldDetail struct {
 	ID       string `json:"id"`
 	Reason   string `json:"reason"`
 	Criteria string `json:"criteria,omitempty"`
@@ -73,7 +75,14 @@ type holdEvent struct {
 	Expires  string `json:"expires,omitempty"`
 }
 
-func stamp(ns int64) string {
+// Detail returns h as a hold.added event records it.
+func Detail(h store.Hold) HoldDetail {
+	return HoldDetail{ID: h.ID, Reason: h.Reason, Criteria: Criteria(h), Actor: h.Actor, Session: h.Session, Model: h.Model,
+		Since: Stamp(h.Since), Until: Stamp(h.Until), Text: h.Text, Expires: Stamp(h.Expires)}
+}
+
+// Stamp writes a time in Unix nanoseconds as RFC 3339, "" for 0 (unset).
+func Stamp(ns int64) string {
 	if ns == 0 {
 		return ""
 	}
@@ -139,10 +148,7 @@ func AddHold(ctx context.Context, st store.Store, led *ledger.Ledger, h store.Ho
 	rand.Read(id[:])
 	h.ID = "hold-" + hex.EncodeToString(id[:])
 	h.CreatedAt, h.CreatedBy = now.UnixNano(), by
-	ev := record.NewEvent(record.KindHoldAdded, holdEvent{
-		ID: h.ID, Reason: h.Reason, Criteria: Criteria(h), Actor: h.Actor, Session: h.Session, Model: h.Model,
-		Since: stamp(h.Since), Until: stamp(h.Until), Text: h.Text, Expires: stamp(h.Expires),
-	})
+	ev := record.NewEvent(record.KindHoldAdded, Detail(h))
 	ev.Actor, ev.Role, ev.Reason = by, role, h.Reason
 	// The event first: a hold that is not in the log was never set.
 	if err := led.Append(ctx, &ledger.Entry{Record: ev}); err != nil {
@@ -152,7 +158,7 @@ func AddHold(ctx context.Context, st store.Store, led *ledger.Ledger, h store.Ho
 		// The log says the hold was set, but no purge would honour it:
 		// say in the log that it ended at once, and why.
 		reason := "not in force: the hold could not be stored (" + err.Error() + ")"
-		rel := record.NewEvent(record.KindHoldReleased, holdEvent{ID: h.ID, Reason: reason, Criteria: Criteria(h)})
+		rel := record.NewEvent(record.KindHoldReleased, HoldDetail{ID: h.ID, Reason: reason, Criteria: Criteria(h)})
 		rel.Actor, rel.Role, rel.Reason = by, role, reason
 		if rerr := led.Append(context.WithoutCancel(ctx), &ledger.Entry{Record: rel}); rerr != nil {
 			return h, fmt.Errorf("store the hold: %w (and recording that it is not in force failed too: %v; the log shows hold %s as set, but no purge honours it)", err, rerr, h.ID)
@@ -185,7 +191,7 @@ func ReleaseHold(ctx context.Context, st store.Store, led *ledger.Ledger, id, re
 	case h.ReleasedAt != 0:
 		return fmt.Errorf("release hold %s: %w", id, store.ErrReleased)
 	}
-	ev := record.NewEvent(record.KindHoldReleased, holdEvent{ID: id, Reason: reason, Criteria: Criteria(*h)})
+	ev := record.NewEvent(record.KindHoldReleased, HoldDetail{ID: id, Reason: reason, Criteria: Criteria(*h)})
 	ev.Actor, ev.Role, ev.Reason = by, role, reason
 	if err := led.Append(ctx, &ledger.Entry{Record: ev}); err != nil {
 		return fmt.Errorf("record the release: %w", err)
