@@ -12,9 +12,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/aitrail/aitrail/internal/store"
 )
 
 const usage = `aitrail: an audit gateway for self-hosted language models
@@ -37,6 +40,7 @@ Usage:
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
+  aitrail migrate  [--dry-run]   show the database's schema version; migrate it to this aitrail's (serve does so at start)
   aitrail version
 
 Every command reads the same configuration: --config FILE, then AITRAIL_*
@@ -86,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	e := &env{stdout: stdout, stderr: stderr, lookupEnv: os.LookupEnv}
+	ctx = store.WithLogger(ctx, slog.New(slog.NewTextHandler(stderr, nil))) // migrations at open say what they do
 	cmds := map[string]func(context.Context, *env, []string) error{
 		"serve":        runServe,
 		"demo":         runDemo,
@@ -103,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"retention":    runRetention,
 		"hold":         runHold,
 		"erase":        runErase,
+		"migrate":      runMigrate,
 	}
 	name := args[0]
 	switch name {
