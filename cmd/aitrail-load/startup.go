@@ -13,10 +13,8 @@ import (
 	"time"
 
 	"github.com/aitrail/aitrail/internal/ledger"
-	"github.com/aitrail/aitrail/internal/pii"
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/store"
-	"github.com/aitrail/aitrail/internal/store/sqlite"
 )
 
 // measureStartup builds a log of n records as a gateway that crashed
@@ -127,23 +125,11 @@ func measureStartup(bin string, n, pending int) error {
 // crash cut short.
 func buildCrashedLog(data string, n, pending int) error {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(data, "audit.db"))
+	st, c, index, err := openData(ctx, data)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	c, err := committerOf(filepath.Join(data, "commitment.key"))
-	if err != nil {
-		return err
-	}
-	pk, err := readHexKey(filepath.Join(data, "pii.key"))
-	if err != nil {
-		return err
-	}
-	index, err := pii.New(pk, "US")
-	if err != nil {
-		return err
-	}
 	h, err := st.Head(ctx, "main")
 	if err != nil {
 		return err
