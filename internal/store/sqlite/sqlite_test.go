@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -194,5 +196,37 @@ func TestUnansweredPlan(t *testing.T) {
 	}
 	if len(plan) != 1 || !strings.HasPrefix(plan[0], "SEARCH unanswered USING PRIMARY KEY (log_id=?)") {
 		t.Errorf("plan of the unanswered query = %q, want one search of the unanswered table by log", plan)
+	}
+}
+
+// TestSchemaTooNew opens a database that a newer aitrail migrated: Open
+// refuses it, saying so, and the database is left as it was.
+func TestSchemaTooNew(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.db")
+	st, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := st.SchemaStatus(t.Context())
+	if err != nil || status.Version != status.Target || status.Target < 6 {
+		t.Fatalf("SchemaStatus of a new database = %+v, %v; want the newest version", status, err)
+	}
+	if _, err := st.DB().ExecContext(t.Context(), `UPDATE schema_version SET version = $1`, status.Target+1); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if st, err := sqlite.Open(t.Context(), path); err == nil {
+		st.Close()
+		t.Fatal("Open of a database with a newer schema succeeded")
+	} else if !errors.Is(err, sqlstore.ErrSchemaTooNew) || !strings.Contains(err.Error(), fmt.Sprintf("schema version %d", status.Target+1)) {
+		t.Errorf("Open of a database with a newer schema: %v, want ErrSchemaTooNew naming the version", err)
+	}
+	st, err = sqlite.OpenWith(t.Context(), path, sqlstore.Options{NoMigrate: true})
+	if err != nil {
+		t.Fatalf("OpenWith NoMigrate: %v", err)
+	}
+	defer st.Close()
+	if got, err := st.SchemaStatus(t.Context()); !errors.Is(err, sqlstore.ErrSchemaTooNew) || got.Version != status.Target+1 {
+		t.Errorf("SchemaStatus = %+v, %v; want version %d and ErrSchemaTooNew", got, err, status.Target+1)
 	}
 }
