@@ -85,6 +85,7 @@ func run() error {
 	purgeN := flag.Int("purge", 0, "instead: build a log of `N` records and time aitrail retention run purging all of it while serving")
 	startupN := flag.Int("startup", 0, "instead: build a log of `N` records left by a crash and time how long serve takes to listen on it")
 	pending := flag.Int("pending", 128, "with -startup: the calls in flight when the gateway crashed")
+	database := flag.String("database", "", "with -startup: a postgres:// `URL` of an empty database to build the log in, instead of SQLite")
 	fromV5 := flag.Bool("from-v5", false, "with -startup: first time 'aitrail migrate' of the log from schema version 5")
 	inServe := flag.Bool("purge-in-serve", false, "with -purge: let serve's scheduled purge do it, instead of aitrail retention run")
 	flag.Parse()
@@ -109,7 +110,7 @@ func run() error {
 		return measureVerify(o.bin, *verifyN)
 	}
 	if *startupN > 0 {
-		return measureStartup(o.bin, *startupN, *pending, *fromV5)
+		return measureStartup(o.bin, *startupN, *pending, *fromV5, *database)
 	}
 	if *purgeN > 0 {
 		return measurePurge(o.bin, *purgeN, o.seq, *inServe)

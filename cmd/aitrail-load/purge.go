@@ -19,6 +19,7 @@ import (
 	"github.com/aitrail/aitrail/internal/pii"
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/store"
+	"github.com/aitrail/aitrail/internal/store/postgres"
 	"github.com/aitrail/aitrail/internal/store/sqlite"
 )
 
@@ -198,7 +199,7 @@ func measurePurge(bin string, n, calls int, inServe bool) error {
 // commitments to clear bodies in the vault.
 func buildLog(data string, n int) error {
 	ctx := context.Background()
-	st, c, index, err := openData(ctx, data)
+	st, c, index, err := openData(ctx, data, "")
 	if err != nil {
 		return err
 	}
@@ -230,10 +231,17 @@ func buildLog(data string, n int) error {
 	return nil
 }
 
-// openData opens the log of the data directory data, which aitrail made,
-// with its commitment key and PII index, to write records to it directly.
-func openData(ctx context.Context, data string) (*sqlite.Store, *record.Committer, *pii.Index, error) {
-	st, err := sqlite.Open(ctx, filepath.Join(data, "audit.db"))
+// openData opens the log of the data directory data, which aitrail made
+// (in the PostgreSQL database at dsn, if not ""), with its commitment key
+// and PII index, to write records to it directly.
+func openData(ctx context.Context, data, dsn string) (store.Store, *record.Committer, *pii.Index, error) {
+	var st store.Store
+	var err error
+	if dsn == "" {
+		st, err = sqlite.Open(ctx, filepath.Join(data, "audit.db"))
+	} else {
+		st, err = postgres.Open(ctx, dsn)
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -30,18 +30,27 @@ import (
 //
 // With fromV5, it first turns the log into one of schema version 5 (the
 // last before the unanswered table) and times 'aitrail migrate' on it.
-func measureStartup(bin string, n, pending int, fromV5 bool) error {
+//
+// With dsn, the log is in that PostgreSQL database instead of SQLite.
+func measureStartup(bin string, n, pending int, fromV5 bool, dsn string) error {
+	if fromV5 && dsn != "" {
+		return fmt.Errorf("-from-v5 is for SQLite logs only")
+	}
 	tmp, err := os.MkdirTemp("", "aitrail-startup-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
 	data := filepath.Join(tmp, "data")
-	key := string(lastLine(mustRun(bin, "keys", "create", "--actor", "load", "--role", "user", "--data", data)))
-	if err := buildCrashedLog(data, n, pending); err != nil {
+	where := []string{"--data", data}
+	if dsn != "" {
+		where = append(where, "--database", dsn)
+	}
+	key := string(lastLine(mustRun(bin, append([]string{"keys", "create", "--actor", "load", "--role", "user"}, where...)...)))
+	if err := buildCrashedLog(data, dsn, n, pending); err != nil {
 		return err
 	}
-	mustRun(bin, "keys", "create", "--actor", "after", "--role", "user", "--data", data) // signs a checkpoint over it all
+	mustRun(bin, append([]string{"keys", "create", "--actor", "after", "--role", "user"}, where...)...) // signs a checkpoint over it all
 	fmt.Printf("Data directory: %s\n\n", mib(dirSize(data)))
 	if fromV5 {
 		db, err := sql.Open("sqlite", "file:"+filepath.Join(data, "audit.db"))
@@ -83,7 +92,7 @@ func measureStartup(bin string, n, pending int, fromV5 bool) error {
 				marked = m[1]
 			}
 		}
-		gw := exec.Command(bin, "serve", "--data", data, "--listen", "127.0.0.1:0", "--upstream", "http://"+upAddr)
+		gw := exec.Command(bin, append([]string{"serve", "--listen", "127.0.0.1:0", "--upstream", "http://" + upAddr}, where...)...)
 		start := time.Now()
 		addr, err := startProcWatch(gw, regexp.MustCompile(`listen=http://(\S+)`), watch)
 		listened := time.Since(start)
@@ -133,7 +142,7 @@ func measureStartup(bin string, n, pending int, fromV5 bool) error {
 			callLat, verifyTook.Round(100*time.Millisecond))
 		mu.Unlock()
 	}
-	v, _ := exec.Command(bin, "verify", "--data", data).CombinedOutput()
+	v, _ := exec.Command(bin, append([]string{"verify"}, where...)...).CombinedOutput()
 	fmt.Printf("\naitrail verify: %s\n", strings.TrimSpace(string(v)))
 	return nil
 }
@@ -144,9 +153,9 @@ func measureStartup(bin string, n, pending int, fromV5 bool) error {
 // its request as concurrent calls interleave, a heartbeat every 1000
 // records, and at the end pending requests without a response: the calls a
 // crash cut short.
-func buildCrashedLog(data string, n, pending int) error {
+func buildCrashedLog(data, dsn string, n, pending int) error {
 	ctx := context.Background()
-	st, c, index, err := openData(ctx, data)
+	st, c, index, err := openData(ctx, data, dsn)
 	if err != nil {
 		return err
 	}
