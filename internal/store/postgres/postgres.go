@@ -107,8 +107,7 @@ var migrations = []sqlstore.Migration{
 	}},
 	{Name: "unanswered requests kept as they come and go (start-up independent of the log's length)", Statements: []string{
 		`CREATE TABLE unanswered (log_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (log_id, seq))`,
-		sqlstore.FillUnanswered,
-	}},
+	}, Run: sqlstore.FillUnanswered},
 }
 
 // lockLog serialises the writers of one log; sqlstore has inserted the row

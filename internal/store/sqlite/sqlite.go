@@ -105,8 +105,7 @@ var migrations = []sqlstore.Migration{
 	}},
 	{Name: "unanswered requests kept as they come and go (start-up independent of the log's length)", Statements: []string{
 		`CREATE TABLE unanswered (log_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
-		sqlstore.FillUnanswered,
-	}},
+	}, Run: sqlstore.FillUnanswered},
 }
 
 // Open opens (creating if needed) the SQLite database at path, and

@@ -20,6 +20,9 @@ type Migration struct {
 	Name string
 	// Statements are run in order, in the transaction of the migration.
 	Statements []string
+	// Run, if set, is run after them in the same transaction: for work
+	// that one statement cannot do, or not with progress to report.
+	Run func(ctx context.Context, tx *sql.Tx) error
 	// Mark names what a database from before the schema_version table has
 	// if it was made at this version or later: a table ("log_bases") or a
 	// column ("records.clear_hash"). Only versions released before that
@@ -52,15 +55,73 @@ type SchemaStatus struct {
 	Pending []string // the names of the migrations from Version to Target
 }
 
-// FillUnanswered is the statement that fills a new unanswered table from
-// the records of a database from before it (trackAnswers keeps it from
-// then on): the pending requests of every log without a response or an
-// interrupted event. It is a set difference, which both databases run as
-// two passes over the records, whatever statistics they have.
-const FillUnanswered = `INSERT INTO unanswered (log_id, seq)
-SELECT log_id, seq FROM records WHERE kind IN ('model.request', 'model.admin') AND status = 'pending'
-EXCEPT
-SELECT log_id, request_seq FROM records WHERE kind IN ('model.response', 'interaction.interrupted')`
+// FillUnanswered fills a new unanswered table from the records of a
+// database from before it (trackAnswers keeps it from then on): the pending
+// requests of every log without a response or an interrupted event. It
+// reads each log once, in order, a range of the primary key at a time (so
+// no plan depends on statistics), adding the range's pending requests and
+// removing those its answers answer (an answer always comes after its
+// request), and reports its progress to the logger of ctx.
+func FillUnanswered(ctx context.Context, tx *sql.Tx) error {
+	ids, err := logIDs(ctx, tx)
+	if err != nil {
+		return err
+	}
+	chunk := fillChunk
+	log := store.Logger(ctx)
+	for _, id := range ids {
+		var lo, hi int64
+		err := tx.QueryRowContext(ctx, `SELECT seq FROM records WHERE log_id = $1 ORDER BY seq LIMIT 1`, id).Scan(&lo)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err == nil {
+			err = tx.QueryRowContext(ctx, `SELECT seq FROM records WHERE log_id = $1 ORDER BY seq DESC LIMIT 1`, id).Scan(&hi)
+		}
+		if err != nil {
+			return fmt.Errorf("find the records of log %q: %w", id, err)
+		}
+		start := time.Now()
+		for from := lo; from <= hi; from += chunk {
+			to := from + chunk
+			if _, err := tx.ExecContext(ctx, `INSERT INTO unanswered (log_id, seq) SELECT log_id, seq FROM records
+WHERE log_id = $1 AND seq >= $2 AND seq < $3 AND kind IN ('model.request', 'model.admin') AND status = 'pending'`, id, from, to); err != nil {
+				return fmt.Errorf("find the pending requests of log %q: %w", id, err)
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM unanswered WHERE log_id = $1 AND seq IN (SELECT request_seq FROM records
+WHERE log_id = $1 AND seq >= $2 AND seq < $3 AND kind IN ('model.response', 'interaction.interrupted'))`, id, from, to); err != nil {
+				return fmt.Errorf("find the answers of log %q: %w", id, err)
+			}
+			if hi-lo >= chunk {
+				log.Info("aitrail: migration: finding the calls left unanswered", "log", id,
+					"records", fmt.Sprintf("%d of %d", min(to, hi+1)-lo, hi+1-lo), "elapsed", time.Since(start).Round(time.Second))
+			}
+		}
+	}
+	return nil
+}
+
+// fillChunk is how many records FillUnanswered reads at a time, and
+// reports progress after.
+var fillChunk int64 = 100_000
+
+// logIDs returns the ids of the logs a database holds.
+func logIDs(ctx context.Context, q querier) ([]string, error) {
+	rows, err := q.QueryContext(ctx, `SELECT log_id FROM logs ORDER BY log_id`)
+	if err != nil {
+		return nil, fmt.Errorf("list logs: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("list logs: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
 
 // createVersionTable is the one statement every backend runs before its
 // migrations: the schema's version, one row, whose absence in a database
@@ -160,6 +221,11 @@ func (s *Store) migrate(ctx context.Context) (err error) {
 		}
 		for _, stmt := range m.Statements {
 			if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				return fmt.Errorf("%s: migration %d (%s): %w", what, v, m.Name, err)
+			}
+		}
+		if m.Run != nil {
+			if err := m.Run(ctx, tx); err != nil {
 				return fmt.Errorf("%s: migration %d (%s): %w", what, v, m.Name, err)
 			}
 		}

@@ -622,20 +622,7 @@ const QueryUnanswered = `SELECT seq FROM unanswered WHERE log_id = $1 ORDER BY s
 
 // Logs implements store.Store.
 func (s *Store) Logs(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT log_id FROM logs ORDER BY log_id`)
-	if err != nil {
-		return nil, fmt.Errorf("list logs: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list logs: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return logIDs(ctx, s.db)
 }
 
 // CreateKey implements store.Store.
