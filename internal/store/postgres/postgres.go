@@ -34,6 +34,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -90,7 +91,25 @@ var migrations = []sqlstore.Migration{
 		`CREATE INDEX IF NOT EXISTS pii_index_record ON pii_index (log_id, seq)`,
 	}},
 	{Name: "commitments to bodies before redaction (clear_hash)", Mark: "records.clear_hash", Statements: []string{
-		`ALTER TABLE records ADD COLUMN clear_hash BYTEA NOT NULL DEFAULT ''`,
+		// The column goes where a new database has it: the table is rebuilt.
+		`CREATE TABLE records_v4 (
+  log_id TEXT NOT NULL, seq BIGINT NOT NULL, version BIGINT NOT NULL, time_ns BIGINT NOT NULL,
+  kind TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, session TEXT NOT NULL, reason TEXT NOT NULL,
+  client_ip TEXT NOT NULL, correlation_id TEXT NOT NULL, endpoint TEXT NOT NULL, model TEXT NOT NULL,
+  model_digest TEXT NOT NULL, params BYTEA NOT NULL, stream BIGINT NOT NULL, status TEXT NOT NULL,
+  upstream_status BIGINT NOT NULL, done_reason TEXT NOT NULL, request_seq BIGINT NOT NULL,
+  tokens_in BIGINT NOT NULL, tokens_out BIGINT NOT NULL, latency_us BIGINT NOT NULL, ttft_us BIGINT NOT NULL,
+  nonce BYTEA NOT NULL, raw_hash BYTEA NOT NULL, raw_len BIGINT NOT NULL, body_hash BYTEA NOT NULL, clear_hash BYTEA NOT NULL,
+  detail BYTEA NOT NULL, prev_hash BYTEA NOT NULL, entry_hash BYTEA NOT NULL,
+  PRIMARY KEY (log_id, seq))`,
+		`INSERT INTO records_v4 SELECT log_id, seq, version, time_ns, kind, actor, role, session, reason, client_ip, correlation_id, endpoint, model, model_digest, params, stream, status, upstream_status, done_reason, request_seq, tokens_in, tokens_out, latency_us, ttft_us, nonce, raw_hash, raw_len, body_hash, ''::BYTEA, detail, prev_hash, entry_hash FROM records`,
+		`DROP TABLE records`,
+		`ALTER TABLE records_v4 RENAME TO records`,
+		`ALTER TABLE records RENAME CONSTRAINT records_v4_pkey TO records_pkey`,
+		`CREATE INDEX IF NOT EXISTS records_actor ON records (actor, time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_session ON records (session, time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_time ON records (time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_request ON records (log_id, request_seq)`,
 	}},
 	{Name: "legal holds, retention marks, log bases", Mark: "log_bases", Statements: []string{
 		`CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, reason TEXT NOT NULL, actor TEXT NOT NULL,
@@ -155,13 +174,16 @@ var tables = func() []string {
 	var out []string
 	for _, m := range migrations {
 		for _, stmt := range m.Statements {
-			rest, ok := strings.CutPrefix(stmt, "CREATE TABLE ")
-			if !ok {
-				continue
+			if rest, ok := strings.CutPrefix(stmt, "CREATE TABLE "); ok {
+				rest, _ = strings.CutPrefix(rest, "IF NOT EXISTS ")
+				name, _, _ := strings.Cut(rest, " ")
+				if !slices.Contains(out, name) {
+					out = append(out, name)
+				}
+			} else if f := strings.Fields(stmt); len(f) == 6 && f[0] == "ALTER" && f[3] == "RENAME" && f[4] == "TO" {
+				// A table rebuilt under a new name and renamed back.
+				out = slices.DeleteFunc(out, func(n string) bool { return n == f[2] })
 			}
-			rest, _ = strings.CutPrefix(rest, "IF NOT EXISTS ")
-			name, _, _ := strings.Cut(rest, " ")
-			out = append(out, name)
 		}
 	}
 	return append(out, "schema_version")

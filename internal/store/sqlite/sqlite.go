@@ -88,7 +88,24 @@ var migrations = []sqlstore.Migration{
 		`CREATE INDEX IF NOT EXISTS pii_index_record ON pii_index (log_id, seq)`,
 	}},
 	{Name: "commitments to bodies before redaction (clear_hash)", Mark: "records.clear_hash", Statements: []string{
-		`ALTER TABLE records ADD COLUMN clear_hash BLOB NOT NULL DEFAULT x''`,
+		// The column goes where a new database has it: the table is rebuilt.
+		`CREATE TABLE records_v4 (
+  log_id TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL, time_ns INTEGER NOT NULL,
+  kind TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, session TEXT NOT NULL, reason TEXT NOT NULL,
+  client_ip TEXT NOT NULL, correlation_id TEXT NOT NULL, endpoint TEXT NOT NULL, model TEXT NOT NULL,
+  model_digest TEXT NOT NULL, params BLOB NOT NULL, stream INTEGER NOT NULL, status TEXT NOT NULL,
+  upstream_status INTEGER NOT NULL, done_reason TEXT NOT NULL, request_seq INTEGER NOT NULL,
+  tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, latency_us INTEGER NOT NULL, ttft_us INTEGER NOT NULL,
+  nonce BLOB NOT NULL, raw_hash BLOB NOT NULL, raw_len INTEGER NOT NULL, body_hash BLOB NOT NULL, clear_hash BLOB NOT NULL,
+  detail BLOB NOT NULL, prev_hash BLOB NOT NULL, entry_hash BLOB NOT NULL,
+  PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
+		`INSERT INTO records_v4 SELECT log_id, seq, version, time_ns, kind, actor, role, session, reason, client_ip, correlation_id, endpoint, model, model_digest, params, stream, status, upstream_status, done_reason, request_seq, tokens_in, tokens_out, latency_us, ttft_us, nonce, raw_hash, raw_len, body_hash, x'', detail, prev_hash, entry_hash FROM records`,
+		`DROP TABLE records`,
+		`ALTER TABLE records_v4 RENAME TO records`,
+		`CREATE INDEX IF NOT EXISTS records_actor ON records (actor, time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_session ON records (session, time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_time ON records (time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_request ON records (log_id, request_seq)`,
 	}},
 	{Name: "legal holds, retention marks, log bases", Mark: "log_bases", Statements: []string{
 		`CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, reason TEXT NOT NULL, actor TEXT NOT NULL,

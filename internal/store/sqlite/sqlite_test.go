@@ -230,3 +230,50 @@ func TestSchemaTooNew(t *testing.T) {
 		t.Errorf("SchemaStatus = %+v, %v; want version %d and ErrSchemaTooNew", got, err, status.Target+1)
 	}
 }
+
+// TestMigratedLayout migrates a database of every released schema: each
+// ends with the tables and columns, in the same order, of a new database.
+func TestMigratedLayout(t *testing.T) {
+	layout := func(path string) string {
+		t.Helper()
+		st, err := sqlite.Open(t.Context(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		rows, err := st.DB().QueryContext(t.Context(), `SELECT m.name, p.name FROM sqlite_schema m, pragma_table_info(m.name) p
+WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY m.name, p.cid`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var b strings.Builder
+		for rows.Next() {
+			var table, col string
+			if err := rows.Scan(&table, &col); err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "%s.%s\n", table, col)
+		}
+		return b.String()
+	}
+	want := layout(filepath.Join(t.TempDir(), "new.db"))
+	for v := 1; v <= 5; v++ {
+		fixture, err := os.ReadFile(fmt.Sprintf("../../../testdata/migrations/sqlite/v%d.sql", v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "old.db")
+		db, err := sql.Open("sqlite", "file:"+path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ExecContext(t.Context(), string(fixture)); err != nil {
+			t.Fatalf("load fixture v%d: %v", v, err)
+		}
+		db.Close()
+		if got := layout(path); got != want {
+			t.Errorf("a database migrated from version %d has the layout\n%s\nwant that of a new one\n%s", v, got, want)
+		}
+	}
+}
