@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/aitrail/aitrail/internal/anchor"
+	"github.com/aitrail/aitrail/internal/backup"
 	"github.com/aitrail/aitrail/internal/ledger"
 )
 
@@ -78,6 +79,10 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		logs = append(logs, id)
 	}
 	slices.Sort(logs)
+	links, err := backup.Links(ctx, al.store, logs)
+	if err != nil {
+		return cantRun(err)
+	}
 	start := time.Now()
 	type logReport struct {
 		Log         string           `json:"log"`
@@ -94,11 +99,14 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Pruned      int64            `json:"pruned"`
 		Problems    []ledger.Problem `json:"problems"`
 		Warnings    []ledger.Problem `json:"warnings"`
+		Restore     *restoreGap      `json:"restore,omitempty"`
 	}
 	var reps []logReport
+	ledgerReps := map[string]*ledger.Report{}
 	ok := true
 	for _, id := range logs {
 		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: verifiers, StoredTree: true}
+		restoreLinks(&opts, links, id)
 		for _, f := range cfg.AnchorFiles() {
 			notes, err := anchor.NewFile(f).Checkpoints(ctx, id)
 			if err := readAnchor(err); err != nil {
@@ -117,14 +125,37 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if why, ok := expected[id]; ok && rep.Records == 0 {
 			rep.Problems = append([]ledger.Problem{{Seq: 0, Cause: "the log is missing from the database, but " + why + ": deleted or replaced"}}, rep.Problems...)
 		}
+		ledgerReps[id] = rep
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
 			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
 			Covered: rep.Covered, Uncovered: max(rep.Pruned+rep.Records-rep.Covered, 0), Erased: rep.Erased, Pruned: rep.Pruned,
 			Problems: rep.Problems, Warnings: rep.Warnings})
 	}
+	// A log restored from a backup and the log that continues it: the link
+	// must hold, and the gap is reported.
+	gaps := []restoreGap{}
+	for i := range reps {
+		r := &reps[i]
+		if link := links[r.Log]; link != nil {
+			for _, p := range ledger.CheckRestore(link, ledgerReps[link.Log], verifiers) {
+				r.Problems = append(r.Problems, ledger.Problem{Seq: 0, Cause: "log.restored: " + p})
+			}
+			var missing int64
+			if old := ledgerReps[link.Log]; old != nil {
+				missing = old.Missing
+			}
+			g := gapOf(link, missing)
+			r.Restore, gaps = &g, append(gaps, g)
+		} else if link := links.ContinuedIn(r.Log); link != nil {
+			g := gapOf(link, ledgerReps[r.Log].Missing)
+			r.Restore = &g
+		}
+		r.OK = len(r.Problems) == 0
+		ok = ok && r.OK
+	}
 	if *asJSON {
-		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds()}
+		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds(), "restore_gaps": gaps}
 		var n int64
 		for _, r := range reps {
 			n += r.Records
@@ -160,6 +191,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			for _, w := range r.Warnings {
 				fmt.Fprintf(e.stdout, "  warning: record %d: %s\n", w.Seq, w.Cause)
 			}
+			if g := r.Restore; g != nil {
+				fmt.Fprintf(e.stdout, "  RESTORED FROM A BACKUP: %s\n", g.Message)
+			}
 			switch {
 			case r.Checkpoints == 0:
 				fmt.Fprintf(e.stdout, "  no signed checkpoint checked: the records are consistent, but nothing outside the database vouches for them yet\n")
@@ -177,6 +211,12 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return &exitError{code: 1}
 	}
+	if len(gaps) > 0 {
+		if !*asJSON {
+			fmt.Fprintf(e.stdout, "intact, but records are missing: the log was restored from a backup (a log.restored event records it); exit 3\n")
+		}
+		return &exitError{code: 3}
+	}
 	return nil
 }
 
@@ -186,6 +226,7 @@ func verifierList(al *auditLog, flagKeys []string) (note.Verifiers, error) {
 	keys := flagKeys
 	if len(keys) == 0 {
 		keys = append(keys, al.cfg.LogKeys...)
+		keys = append(keys, al.retired...)
 		if al.vkey != "" {
 			keys = append(keys, al.vkey)
 		}

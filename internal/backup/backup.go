@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/sumdb/note"
@@ -117,7 +118,7 @@ func Create(ctx context.Context, o Options) (*Manifest, error) {
 			continue
 		}
 		name, restore := fmt.Sprintf("anchors/%d-%s", i+1, filepath.Base(f)), ""
-		if filepath.Dir(filepath.Clean(f)) == filepath.Clean(c.Data) {
+		if inDir(f, c.Data) {
 			restore = filepath.Base(f)
 		}
 		if err := add(name, "anchor file "+f, restore, f); err != nil {
@@ -128,6 +129,7 @@ func Create(ctx context.Context, o Options) (*Manifest, error) {
 		}
 	}
 	var st store.Store
+	closeSnapshot := func() error { return nil }
 	if c.Database == "sqlite" {
 		dbCopy := filepath.Join(tmp, "audit.db")
 		if err := sqlite.Snapshot(ctx, c.DBPath(), dbCopy); err != nil {
@@ -144,7 +146,9 @@ func Create(ctx context.Context, o Options) (*Manifest, error) {
 		if err != nil {
 			return nil, fmt.Errorf("open the snapshot: %w", err)
 		}
-		defer s.Close()
+		var once sync.Once
+		closeSnapshot = func() (err error) { once.Do(func() { err = s.Close() }); return err }
+		defer closeSnapshot()
 		st = s
 	} else {
 		s, err := postgres.Open(ctx, c.Database)
@@ -169,7 +173,7 @@ func Create(ctx context.Context, o Options) (*Manifest, error) {
 		if len(bad) > 0 {
 			return nil, fmt.Errorf("the snapshot of the audit log does not verify, so no backup was made:\n  %s", strings.Join(bad, "\n  "))
 		}
-		if err := st.(*sqlite.Store).Close(); err != nil {
+		if err := closeSnapshot(); err != nil {
 			return nil, fmt.Errorf("close the snapshot: %w", err)
 		}
 		for _, suffix := range []string{"-wal", "-shm"} {
@@ -400,4 +404,11 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// inDir reports whether the file path is directly in the directory dir.
+func inDir(path, dir string) bool {
+	p, err1 := filepath.Abs(path)
+	d, err2 := filepath.Abs(dir)
+	return err1 == nil && err2 == nil && filepath.Dir(p) == d
 }

@@ -158,7 +158,7 @@ func Restore(ctx context.Context, o RestoreOptions) (*RestoreResult, error) {
 		}
 	}
 	if hasVault {
-		inData := filepath.Dir(filepath.Clean(c.VaultKeyPath())) == filepath.Clean(c.Data)
+		inData := inDir(c.VaultKeyPath(), c.Data)
 		switch {
 		case o.VaultKey != "" && inData:
 			if _, err := readHexKey(o.VaultKey); err != nil {
@@ -177,7 +177,7 @@ func Restore(ctx context.Context, o RestoreOptions) (*RestoreResult, error) {
 		}
 	}
 	if m.DatabaseIncluded {
-		if err := checkDatabase(ctx, tc, m, vkeys, anchored, res); err != nil {
+		if err := checkDatabase(ctx, tc, c.Data, m, vkeys, anchored, res); err != nil {
 			return nil, err
 		}
 	} else {
@@ -201,7 +201,7 @@ func Restore(ctx context.Context, o RestoreOptions) (*RestoreResult, error) {
 // checkDatabase verifies the restored SQLite database in tc.Data against
 // the manifest, and finds whether the anchors outside the data directory
 // are ahead of it.
-func checkDatabase(ctx context.Context, tc config.Config, m *Manifest, vkeys []VerifierKey, anchored map[string][][]byte, res *RestoreResult) error {
+func checkDatabase(ctx context.Context, tc config.Config, target string, m *Manifest, vkeys []VerifierKey, anchored map[string][][]byte, res *RestoreResult) error {
 	committer, err := readCommitter(tc.CommitmentKeyPath())
 	if err != nil {
 		return fmt.Errorf("the backup's commitment key: %w", err)
@@ -240,7 +240,7 @@ func checkDatabase(ctx context.Context, tc config.Config, m *Manifest, vkeys []V
 	logID := LogID(tc.Node, currentKey(vkeys))
 	var notes [][]byte
 	for _, f := range tc.AnchorFiles() {
-		if filepath.Dir(filepath.Clean(f)) == filepath.Clean(tc.Data) {
+		if inDir(f, target) {
 			continue
 		}
 		ns, _ := anchor.NewFile(f).Checkpoints(ctx, logID)

@@ -244,7 +244,9 @@ func CheckRestore(r *record.Restore, old *Report, known note.Verifiers) []string
 	if r.MissingFrom != r.Size || r.MissingTo != r.AnchoredSize-1 || r.AnchoredSize <= r.Size {
 		bad = append(bad, "its gap does not follow from its sizes")
 	}
-	if old != nil {
+	if old == nil || old.Records+old.Pruned == 0 {
+		bad = append(bad, fmt.Sprintf("the log it continues, %q, is not in the database", r.Log))
+	} else {
 		n := old.Pruned + old.Records
 		switch {
 		case n != r.Size:
