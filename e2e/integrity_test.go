@@ -1140,9 +1140,19 @@ type integWitness struct {
 // (and the key it makes) in state's directory, and returns once it serves.
 func startIntegWitness(t *testing.T, state, vkey string) *integWitness {
 	t.Helper()
+	return startWitnessAt(t, state, "127.0.0.1:0", vkey)
+}
+
+// startWitnessAt starts a witness listening on addr, of the logs vkeys.
+func startWitnessAt(t *testing.T, state, addr string, vkeys ...string) *integWitness {
+	t.Helper()
 	w := &integWitness{state: state, log: &syncBuffer{}, exited: make(chan struct{})}
 	ready := make(chan string, 1)
-	w.cmd = exec.Command(aitrailBin, "witness", "--state", state, "--log", vkey, "--listen", "127.0.0.1:0", "--name", "e2e.aitrail.test/witness")
+	args := []string{"witness", "--state", state, "--listen", addr, "--name", "e2e.aitrail.test/witness"}
+	for _, k := range vkeys {
+		args = append(args, "--log", k)
+	}
+	w.cmd = exec.Command(aitrailBin, args...)
 	w.cmd.Env = childEnv()
 	w.cmd.Stdout = &lineWriter{log: w.log, name: "stdout", onLine: func(string) {}}
 	w.cmd.Stderr = &lineWriter{log: w.log, name: "stderr", onLine: func(line string) {
