@@ -67,8 +67,8 @@ func TestBackupRestore(t *testing.T) {
 	t.Parallel()
 	up := startUpstream(t)
 	dir := t.TempDir()
-	ext := t.TempDir() // "another volume": the anchor file outlives the data directory
-	keys := t.TempDir()  // where the operator keeps the keys, apart from the backups
+	ext := t.TempDir()  // "another volume": the anchor file outlives the data directory
+	keys := t.TempDir() // where the operator keeps the keys, apart from the backups
 	backups := t.TempDir()
 	anchorFile := filepath.Join(ext, "anchor.jsonl")
 	base := integConfig + fmt.Sprintf("anchors:\n  files: [%s]\n", anchorFile)
