@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/aitrail/aitrail/internal/backup"
 	"github.com/aitrail/aitrail/internal/config"
 	"github.com/aitrail/aitrail/internal/ledger"
@@ -205,4 +207,18 @@ func gapOf(r *record.Restore, missing int64) restoreGap {
 	rr.MissingTo, rr.AnchoredSize = g.MissingTo, g.AnchoredSize
 	g.Message = backup.Describe(&rr)
 	return g
+}
+
+// behindHint explains a log found rolled back that is a consistent prefix
+// of its anchors, and whose restore no log.restored event records yet.
+func behindHint(ctx context.Context, al *auditLog, id string, rep *ledger.Report, links backup.LinkMap, verifiers note.Verifiers, anchored [][]byte) string {
+	if rep.OK() || verifiers == nil || links.ContinuedIn(id) != nil {
+		return ""
+	}
+	gap, err := ledger.FindGap(ctx, al.store, id, verifiers, anchored)
+	if err != nil || gap == nil {
+		return ""
+	}
+	return fmt.Sprintf("the log is a consistent prefix of its anchored checkpoints: it was rolled back, or restored from a backup; "+
+		"if restored, start 'aitrail serve', which records that records %d..%d are missing and continues in a new log", gap.Size, gap.Anchored.Size-1)
 }

@@ -100,6 +100,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Problems    []ledger.Problem `json:"problems"`
 		Warnings    []ledger.Problem `json:"warnings"`
 		Restore     *restoreGap      `json:"restore,omitempty"`
+		Hint        string           `json:"hint,omitempty"`
 	}
 	var reps []logReport
 	ledgerReps := map[string]*ledger.Report{}
@@ -126,11 +127,12 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			rep.Problems = append([]ledger.Problem{{Seq: 0, Cause: "the log is missing from the database, but " + why + ": deleted or replaced"}}, rep.Problems...)
 		}
 		ledgerReps[id] = rep
+		hint := behindHint(ctx, al, id, rep, links, verifiers, opts.Anchored)
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
 			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
 			Covered: rep.Covered, Uncovered: max(rep.Pruned+rep.Records-rep.Covered, 0), Erased: rep.Erased, Pruned: rep.Pruned,
-			Problems: rep.Problems, Warnings: rep.Warnings})
+			Problems: rep.Problems, Warnings: rep.Warnings, Hint: hint})
 	}
 	// A log restored from a backup and the log that continues it: the link
 	// must hold, and the gap is reported.
@@ -178,6 +180,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 						break
 					}
 					fmt.Fprintf(e.stdout, "  record %d: %s\n", p.Seq, p.Cause)
+				}
+				if r.Hint != "" {
+					fmt.Fprintf(e.stdout, "  hint: %s\n", r.Hint)
 				}
 				continue
 			}
