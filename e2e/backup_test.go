@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -97,8 +99,9 @@ func TestBackupRestore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("aitrail witness vkey printed %q: %v", wvkey, err)
 	}
-	cfg := writeConfig("aitrail.yaml", base+fmt.Sprintf("  witnesses:\n    - url: %s\n      key: %s\n", w.url, wvkey))
-	g := integGateway(t, dir, up.URL, cfg)
+	cfgYAML := base + fmt.Sprintf("  witnesses:\n    - url: %s\n      key: %s\n", w.url, wvkey)
+	cfg := writeConfig("aitrail.yaml", cfgYAML)
+	g := integGateway(t, dir, up.URL, cfgYAML)
 
 	// The backup, with calls flowing through the gateway meanwhile.
 	stop := make(chan struct{})
@@ -214,7 +217,7 @@ func TestBackupRestore(t *testing.T) {
 		}
 		// Serve it, with the witness's own state untouched: it takes the
 		// log's next checkpoints as it took the earlier ones.
-		g2 := integGateway(t, target, up.URL, cfg)
+		g2 := integGateway(t, target, up.URL, cfgYAML)
 		integCalls(t, g2, userKey, "fresh", 2)
 		if code := g2.stop(t); code != 0 {
 			t.Fatalf("aitrail serve on the restored directory exited %d\n%s", code, g2.log)
@@ -254,7 +257,7 @@ func TestBackupRestore(t *testing.T) {
 		}
 		// The witness is told of the new log's key once serve made it (as
 		// docs/OPERATIONS.md says); until then it refuses it as unknown.
-		g3 := integGateway(t, target, up.URL, cfg)
+		g3 := integGateway(t, target, up.URL, cfgYAML)
 		msg := restoredLine.FindStringSubmatch(g3.log.String())
 		if msg == nil || msg[1] != fmt.Sprint(b-1) || msg[2] != fmt.Sprint(b) || msg[3] != fmt.Sprint(anchored-1) {
 			t.Fatalf("serve's report of the restore: %q; want taken at record %d, records %d..%d missing\n%s", msg, b-1, b, anchored-1, g3.log)
@@ -447,4 +450,83 @@ func flipByte(t *testing.T, path string) {
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestBackupPostgres backs up a gateway on PostgreSQL: the key files and
+// anchors, with a manifest that says the database is not in it, and
+// restores them into a new directory beside the same database.
+func TestBackupPostgres(t *testing.T) {
+	dsn := postgresDatabase(t)
+	t.Parallel()
+	up := startUpstream(t)
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn})
+	key := g.createKey(t, "pg-backup", "user")
+	integCalls(t, g, key, "pg", 3)
+	keys := t.TempDir()
+	out := filepath.Join(t.TempDir(), "b")
+	lk, vk := filepath.Join(keys, "log.key"), filepath.Join(keys, "vault.key")
+	r := g.run(t, "backup", "-o", out, "--log-key-out", lk, "--vault-key-out", vk)
+	if r.code != 0 || !strings.Contains(r.stdout, "the PostgreSQL database is NOT in this backup") || !strings.Contains(r.stdout, "pg_dump") {
+		t.Fatalf("aitrail backup on PostgreSQL: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	m := readManifest(t, out)
+	for _, f := range m.Files {
+		if f.Name == "audit.db" || f.Name == "vault.db" {
+			t.Errorf("the PostgreSQL backup lists %s", f.Name)
+		}
+	}
+	if len(m.Logs) != 1 || m.Logs[0].Size == 0 {
+		t.Errorf("manifest logs %+v; want the node's log with its head", m.Logs)
+	}
+	if code := g.stop(t); code != 0 {
+		t.Fatalf("aitrail serve exited %d\n%s", code, g.log)
+	}
+	target := filepath.Join(t.TempDir(), "restored")
+	r = runAitrail(t, "restore", out, "--data", target, "--database", dsn, "--log-key", lk, "--vault-key", vk)
+	if r.code != 0 || !strings.Contains(r.stdout, "pg_restore") {
+		t.Fatalf("aitrail restore of a PostgreSQL backup: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runAitrail(t, "verify", "--data", target, "--database", dsn)
+	if r.code != 0 {
+		t.Fatalf("aitrail verify with the restored keys: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	g2 := integGateway(t, target, up.URL, fmt.Sprintf("database: %q\n", dsn))
+	integCalls(t, g2, key, "pg-restored", 1)
+	if code := g2.stop(t); code != 0 {
+		t.Fatalf("aitrail serve on the restored keys exited %d\n%s", code, g2.log)
+	}
+	if r := runAitrail(t, "verify", "--data", target, "--database", dsn); r.code != 0 {
+		t.Fatalf("aitrail verify after serving: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// postgresDatabase creates a database of its own for the test on the
+// server AITRAIL_TEST_POSTGRES names (skipping the test without one) and
+// returns its URL; it is dropped at the end.
+func postgresDatabase(t *testing.T) string {
+	t.Helper()
+	dsn := os.Getenv("AITRAIL_TEST_POSTGRES")
+	if dsn == "" {
+		t.Skip("AITRAIL_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh start)\"")
+	}
+	admin, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	name := newID("aitrail_e2e_")
+	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
+		t.Fatalf("create database %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatalf("AITRAIL_TEST_POSTGRES: %v", err)
+	}
+	u.Path = "/" + name
+	return u.String()
 }

@@ -23,6 +23,9 @@ import (
 	"github.com/aitrail/aitrail/internal/store/sqlite"
 )
 
+// vaultKeyWhat names the vault's master key in a manifest.
+const vaultKeyWhat = "vault master key"
+
 // Options say what Create backs up and where.
 type Options struct {
 	Config config.Config
@@ -207,11 +210,11 @@ func Create(ctx context.Context, o Options) (*Manifest, error) {
 	}
 	switch {
 	case o.VaultKey != "":
-		if err := apart("vault master key", "AITRAIL_VAULT_KEY", o.VaultKeyOut, o.VaultKey+"\n"); err != nil {
+		if err := apart(vaultKeyWhat, "AITRAIL_VAULT_KEY", o.VaultKeyOut, o.VaultKey+"\n"); err != nil {
 			return nil, err
 		}
 	case exists(c.VaultKeyPath()):
-		if err := apart("vault master key", c.VaultKeyPath(), o.VaultKeyOut, ""); err != nil {
+		if err := apart(vaultKeyWhat, c.VaultKeyPath(), o.VaultKeyOut, ""); err != nil {
 			return nil, err
 		}
 	case o.VaultKeyOut != "":

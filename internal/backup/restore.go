@@ -157,6 +157,9 @@ func Restore(ctx context.Context, o RestoreOptions) (*RestoreResult, error) {
 			return nil, err
 		}
 	}
+	for _, a := range m.Apart {
+		hasVault = hasVault || a.What == vaultKeyWhat
+	}
 	if hasVault {
 		inData := inDir(c.VaultKeyPath(), c.Data)
 		switch {
@@ -171,7 +174,7 @@ func Restore(ctx context.Context, o RestoreOptions) (*RestoreResult, error) {
 			res.Notes = append(res.Notes, fmt.Sprintf("the vault master key is configured at %s (vault.key_file): --vault-key was not copied; put the key there", c.VaultKeyPath()))
 		case o.VaultKeyInEnv:
 		case inData:
-			return nil, errors.New("the backup holds the raw vault, whose master key is kept apart: give it with --vault-key FILE (the file 'aitrail backup --vault-key-out' wrote), or set AITRAIL_VAULT_KEY")
+			return nil, errors.New("the backup's raw vault has a master key that is kept apart: give it with --vault-key FILE (the file 'aitrail backup --vault-key-out' wrote), or set AITRAIL_VAULT_KEY")
 		case !exists(c.VaultKeyPath()):
 			res.Notes = append(res.Notes, fmt.Sprintf("put the vault master key at %s (vault.key_file) before serve starts", c.VaultKeyPath()))
 		}
