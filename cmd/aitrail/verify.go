@@ -140,8 +140,16 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	for i := range reps {
 		r := &reps[i]
 		if link := links[r.Log]; link != nil {
-			for _, p := range ledger.CheckRestore(link, ledgerReps[link.Log], verifiers) {
+			bad := ledger.CheckRestore(link, ledgerReps[link.Log], verifiers)
+			for _, p := range bad {
 				r.Problems = append(r.Problems, ledger.Problem{Seq: 0, Cause: "log.restored: " + p})
+			}
+			for j := range reps {
+				// The handover is the old key's signature on the restored
+				// size and root, as a checkpoint's would be.
+				if o := &reps[j]; len(bad) == 0 && o.Log == link.Log && o.Covered < link.Size {
+					o.Covered, o.Uncovered = link.Size, 0
+				}
 			}
 			var missing int64
 			if old := ledgerReps[link.Log]; old != nil {
