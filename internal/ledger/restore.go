@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
@@ -8,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -54,45 +56,67 @@ func (e *ForkError) Error() string {
 // holds the signed checkpoints its anchors keep, checked with verifiers
 // (those that do not verify are ignored: verification reports them). It
 // returns nil when no valid anchored checkpoint is larger than the log, a
-// *ForkError when one the log reaches has another root, and otherwise the
-// gap. It reads only the stored tree hashes (a few per checkpoint), not the
-// records.
+// *ForkError when the largest valid one the log reaches has another root,
+// and otherwise the gap. Checkpoints signed by one key are consistent with
+// each other (the log never signs otherwise), so the largest one the log
+// reaches stands for the smaller ones; full verification checks them all.
+// It costs one parse per anchored checkpoint, a few signature checks and a
+// few stored tree hashes, not a read of the records.
 func FindGap(ctx context.Context, st GapStore, logID string, verifiers note.Verifiers, anchored [][]byte) (*Gap, error) {
 	h, err := st.Head(ctx, logID)
 	if err != nil {
 		return nil, err
 	}
-	base, err := st.Base(ctx, logID)
-	if err != nil {
-		return nil, err
-	}
 	size := h.Seq + 1
-	hr := StoreHashReader(ctx, st, logID)
-	var gap *Gap
+	type cand struct {
+		size int64
+		msg  []byte
+	}
+	var above, below []cand
 	for _, msg := range anchored {
-		c, _, err := OpenCheckpoint(msg, verifiers)
-		if err != nil {
-			continue
+		c, err := ParseSignedCheckpoint(msg)
+		switch {
+		case err != nil:
+		case c.Size > size:
+			above = append(above, cand{c.Size, msg})
+		case c.Size > 0:
+			below = append(below, cand{c.Size, msg})
 		}
-		if c.Size > size {
-			if gap == nil || c.Size > gap.Anchored.Size {
-				gap = &Gap{LogID: logID, Size: size, Head: h.EntryHash, Anchored: c, Note: msg}
-			}
-			continue
-		}
-		if c.Size == 0 || c.Size < base.Size {
-			continue // pruned since: the base's checkpoint vouches for it
-		}
-		root, err := tlog.TreeHash(c.Size, hr)
-		if err != nil {
-			return nil, fmt.Errorf("tree hash of log %q at size %d: %w", logID, c.Size, err)
-		}
-		if root != c.Root {
-			return nil, &ForkError{LogID: logID, Size: c.Size}
+	}
+	bySizeDown := func(a, b cand) int { return cmp.Compare(b.size, a.size) }
+	slices.SortStableFunc(above, bySizeDown)
+	slices.SortStableFunc(below, bySizeDown)
+	var gap *Gap
+	for _, c := range above {
+		if cp, _, err := OpenCheckpoint(c.msg, verifiers); err == nil {
+			gap = &Gap{LogID: logID, Size: size, Head: h.EntryHash, Anchored: cp, Note: c.msg}
+			break
 		}
 	}
 	if gap == nil || size == 0 {
 		return gap, nil
+	}
+	base, err := st.Base(ctx, logID)
+	if err != nil {
+		return nil, err
+	}
+	hr := StoreHashReader(ctx, st, logID)
+	for _, c := range below {
+		cp, _, err := OpenCheckpoint(c.msg, verifiers)
+		if err != nil {
+			continue
+		}
+		if cp.Size < base.Size {
+			break // pruned since: the base's checkpoint vouches for it
+		}
+		root, err := tlog.TreeHash(cp.Size, hr)
+		if err != nil {
+			return nil, fmt.Errorf("tree hash of log %q at size %d: %w", logID, cp.Size, err)
+		}
+		if root != cp.Root {
+			return nil, &ForkError{LogID: logID, Size: cp.Size}
+		}
+		break
 	}
 	if gap.Root, err = tlog.TreeHash(size, hr); err != nil {
 		return nil, fmt.Errorf("tree hash of log %q at size %d: %w", logID, size, err)

@@ -16,7 +16,7 @@ import (
 )
 
 // restoredLog makes a log of 5 records signed at 5, backs it up (a
-// snapshot), appends 5 more signed at 10, and returns the live log, the
+// snapshot), appends 5 more signed at 7 and 10, and returns the live log, the
 // backup, and the two signed checkpoints (as anchors hold them).
 func restoredLog(t *testing.T) (live, backup *sqlite.Store, c *record.Committer, notes [][]byte) {
 	t.Helper()
@@ -38,7 +38,7 @@ func restoredLog(t *testing.T) (live, backup *sqlite.Store, c *record.Committer,
 		if err := l.Append(ctx, entry(c, "alice", fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
-		if i == 4 || i == 9 {
+		if i == 4 || i == 6 || i == 9 {
 			res, err := cp.Sign(ctx)
 			if err != nil {
 				t.Fatal(err)
@@ -105,17 +105,18 @@ func TestFindGap(t *testing.T) {
 		t.Error("Verify(backup, Restored 4) of a log of 5 records is intact; want the rollback reported")
 	}
 
-	// A fork: the backup grown with other records than the live log's.
+	// A fork: the backup grown with other records than the live log's,
+	// past the anchored checkpoint of size 7 and short of that of 10.
 	l := ledger.New(backup, "main", ledger.Options{})
-	for i := range 5 {
+	for i := range 3 {
 		if err := l.Append(ctx, entry(c, "mallory", fmt.Sprint(i))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	l.Close()
 	var fe *ledger.ForkError
-	if gap, err := ledger.FindGap(ctx, backup, "main", vs, notes); !errors.As(err, &fe) || fe.Size != 10 {
-		t.Errorf("FindGap(fork) = %+v, %v; want a ForkError at 10", gap, err)
+	if gap, err := ledger.FindGap(ctx, backup, "main", vs, notes); !errors.As(err, &fe) || fe.Size != 7 {
+		t.Errorf("FindGap(fork) = %+v, %v; want a ForkError at 7", gap, err)
 	}
 }
 
