@@ -255,6 +255,13 @@ func TestBackupRestore(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("aitrail restore printed %q; want %q", r.stdout, want)
 		}
+		// Before serve has recorded the restore, verify calls it a rollback
+		// (nothing in the log documents it yet), and says what to do.
+		r = runAitrail(t, "verify", "--data", target, "--config", cfg)
+		if r.code != 1 || !strings.Contains(r.stdout, "truncated or rolled back") ||
+			!strings.Contains(r.stdout, fmt.Sprintf("if restored, start 'aitrail serve', which records that records %d..%d are missing", b, anchored-1)) {
+			t.Errorf("aitrail verify of the restored log before serve: exit %d, %q; want 1, a rollback, and the hint to start serve", r.code, r.stdout)
+		}
 		// The witness is told of the new log's key once serve made it (as
 		// docs/OPERATIONS.md says); until then it refuses it as unknown.
 		g3 := integGateway(t, target, up.URL, cfgYAML)
