@@ -24,7 +24,7 @@ Usage:
   aitrail demo     run the gateway in front of a built-in stand-in model and show what it records
   aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID | log-key
   aitrail query    [--actor A] [--session S] [--model M] [--status S] [--since T] [--until T] [--on DATE] [--json]
-  aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run)
+  aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run, 3 intact but records lost in a restore)
   aitrail find     --email X | --phone X | --ssn X | --card X | --iban X | --ip X | --value V   every interaction that held a value
   aitrail redact   [--jsonl]   redact standard input with the configured rules (to test them)
   aitrail raw      SEQ --reason TEXT [--part clear|raw]   read a raw body from the encrypted vault (the read is recorded)
@@ -33,6 +33,8 @@ Usage:
                    | list [--all] | release ID --reason TEXT   legal holds: what every purge must keep
   aitrail erase    --email X | --phone X | ... --reason TEXT   erase a data subject's bodies ahead of schedule
   aitrail vault    keygen | rotate --old-key FILE   make a vault master key; re-wrap data keys after a key change
+  aitrail backup   -o DIR|FILE.tar [--log-key-out FILE] [--vault-key-out FILE]   an online backup, checked, with a manifest
+  aitrail restore  FROM --data DIR --log-key FILE [--vault-key FILE]   restore a backup into an empty data directory
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
@@ -103,6 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"retention":    runRetention,
 		"hold":         runHold,
 		"erase":        runErase,
+		"backup":       runBackup,
+		"restore":      runRestore,
 	}
 	name := args[0]
 	switch name {

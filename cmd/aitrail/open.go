@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aitrail/aitrail/internal/anchor"
+	"github.com/aitrail/aitrail/internal/backup"
 	"github.com/aitrail/aitrail/internal/config"
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/pii"
@@ -87,6 +88,9 @@ type auditLog struct {
 	skey      string // the log's checkpoint signing key ("" if this machine has none)
 	vkey      string // its verifier key
 	pii       *pii.Index
+	// retired are the verifier keys of logs this node wrote before it was
+	// restored from a backup (DATA/log-LOG.pub), trusted for those logs.
+	retired []string
 }
 
 // checkpointer returns the log's checkpointer, with its anchors.
@@ -198,7 +202,11 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 			return nil, err
 		}
 	}
-	al := &auditLog{store: st, committer: committer, logID: c.Node, cfg: c, skey: skey, vkey: vkey, pii: index}
+	al := &auditLog{store: st, committer: committer, logID: backup.LogID(c.Node, vkey), cfg: c, skey: skey, vkey: vkey, pii: index}
+	if al.retired, err = retiredKeys(c); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if create {
 		if err := al.genesis(ctx); err != nil {
 			st.Close()

@@ -68,6 +68,9 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		return err
 	}
 	defer al.Close()
+	if err := continueAfterRestore(ctx, al, logger); err != nil {
+		return err
+	}
 
 	m := metrics.New()
 	cp, err := al.checkpointer()

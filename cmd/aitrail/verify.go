@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/aitrail/aitrail/internal/anchor"
+	"github.com/aitrail/aitrail/internal/backup"
 	"github.com/aitrail/aitrail/internal/ledger"
 )
 
@@ -78,6 +79,10 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		logs = append(logs, id)
 	}
 	slices.Sort(logs)
+	links, err := backup.Links(ctx, al.store, logs)
+	if err != nil {
+		return cantRun(err)
+	}
 	start := time.Now()
 	type logReport struct {
 		Log         string           `json:"log"`
@@ -94,11 +99,15 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Pruned      int64            `json:"pruned"`
 		Problems    []ledger.Problem `json:"problems"`
 		Warnings    []ledger.Problem `json:"warnings"`
+		Restore     *restoreGap      `json:"restore,omitempty"`
+		Hint        string           `json:"hint,omitempty"`
 	}
 	var reps []logReport
+	ledgerReps := map[string]*ledger.Report{}
 	ok := true
 	for _, id := range logs {
 		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: verifiers, StoredTree: true}
+		restoreLinks(&opts, links, id)
 		for _, f := range cfg.AnchorFiles() {
 			notes, err := anchor.NewFile(f).Checkpoints(ctx, id)
 			if err := readAnchor(err); err != nil {
@@ -117,14 +126,46 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if why, ok := expected[id]; ok && rep.Records == 0 {
 			rep.Problems = append([]ledger.Problem{{Seq: 0, Cause: "the log is missing from the database, but " + why + ": deleted or replaced"}}, rep.Problems...)
 		}
+		ledgerReps[id] = rep
+		hint := behindHint(ctx, al, id, rep, links, verifiers, opts.Anchored)
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
 			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
 			Covered: rep.Covered, Uncovered: max(rep.Pruned+rep.Records-rep.Covered, 0), Erased: rep.Erased, Pruned: rep.Pruned,
-			Problems: rep.Problems, Warnings: rep.Warnings})
+			Problems: rep.Problems, Warnings: rep.Warnings, Hint: hint})
+	}
+	// A log restored from a backup and the log that continues it: the link
+	// must hold, and the gap is reported.
+	gaps := []restoreGap{}
+	for i := range reps {
+		r := &reps[i]
+		if link := links[r.Log]; link != nil {
+			bad := ledger.CheckRestore(link, ledgerReps[link.Log], verifiers)
+			for _, p := range bad {
+				r.Problems = append(r.Problems, ledger.Problem{Seq: 0, Cause: "log.restored: " + p})
+			}
+			for j := range reps {
+				// The handover is the old key's signature on the restored
+				// size and root, as a checkpoint's would be.
+				if o := &reps[j]; len(bad) == 0 && o.Log == link.Log && o.Covered < link.Size {
+					o.Covered, o.Uncovered = link.Size, 0
+				}
+			}
+			var missing int64
+			if old := ledgerReps[link.Log]; old != nil {
+				missing = old.Missing
+			}
+			g := gapOf(link, missing)
+			r.Restore, gaps = &g, append(gaps, g)
+		} else if link := links.ContinuedIn(r.Log); link != nil {
+			g := gapOf(link, ledgerReps[r.Log].Missing)
+			r.Restore = &g
+		}
+		r.OK = len(r.Problems) == 0
+		ok = ok && r.OK
 	}
 	if *asJSON {
-		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds()}
+		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds(), "restore_gaps": gaps}
 		var n int64
 		for _, r := range reps {
 			n += r.Records
@@ -148,6 +189,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 					}
 					fmt.Fprintf(e.stdout, "  record %d: %s\n", p.Seq, p.Cause)
 				}
+				if r.Hint != "" {
+					fmt.Fprintf(e.stdout, "  hint: %s\n", r.Hint)
+				}
 				continue
 			}
 			fmt.Fprintf(e.stdout, "log %s: intact: %d records, %d bodies checked, head %s\n", r.Log, r.Records, r.Bodies, r.Head)
@@ -159,6 +203,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			}
 			for _, w := range r.Warnings {
 				fmt.Fprintf(e.stdout, "  warning: record %d: %s\n", w.Seq, w.Cause)
+			}
+			if g := r.Restore; g != nil {
+				fmt.Fprintf(e.stdout, "  RESTORED FROM A BACKUP: %s\n", g.Message)
 			}
 			switch {
 			case r.Checkpoints == 0:
@@ -177,6 +224,12 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 	if !ok {
 		return &exitError{code: 1}
 	}
+	if len(gaps) > 0 {
+		if !*asJSON {
+			fmt.Fprintf(e.stdout, "intact, but records are missing: the log was restored from a backup (a log.restored event records it); exit 3\n")
+		}
+		return &exitError{code: 3}
+	}
 	return nil
 }
 
@@ -186,6 +239,7 @@ func verifierList(al *auditLog, flagKeys []string) (note.Verifiers, error) {
 	keys := flagKeys
 	if len(keys) == 0 {
 		keys = append(keys, al.cfg.LogKeys...)
+		keys = append(keys, al.retired...)
 		if al.vkey != "" {
 			keys = append(keys, al.vkey)
 		}
