@@ -36,6 +36,7 @@ Usage:
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
+  aitrail fleet    export-keys -o FILE | join --from FILE   hand the fleet-wide keys to a new node (PostgreSQL fleets)
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
   aitrail version
 
@@ -103,6 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"retention":    runRetention,
 		"hold":         runHold,
 		"erase":        runErase,
+		"fleet":        runFleet,
 	}
 	name := args[0]
 	switch name {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/aitrail/aitrail/internal/anchor"
+	"github.com/aitrail/aitrail/internal/fleet"
 	"github.com/aitrail/aitrail/internal/ledger"
 )
 
@@ -34,7 +35,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return cantRun(err)
 	}
 	defer al.Close()
-	verifiers, err := verifierList(al, keys)
+	tk, err := loadTrustKeys(ctx, al, keys)
 	if err != nil {
 		return cantRun(err)
 	}
@@ -68,8 +69,13 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		for _, id := range ids {
-			expected[id] = "the anchor " + f + " holds its checkpoints"
+			if id != fleet.AnchorID {
+				expected[id] = "the anchor " + f + " holds its checkpoints"
+			}
 		}
+	}
+	for id := range tk.db {
+		expected[id] = "its node recorded its verifier key in the database"
 	}
 	for _, id := range logs {
 		delete(expected, id)
@@ -94,11 +100,19 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Pruned      int64            `json:"pruned"`
 		Problems    []ledger.Problem `json:"problems"`
 		Warnings    []ledger.Problem `json:"warnings"`
+		Trust       string           `json:"trust_anchor"`
+		TrustNote   string           `json:"trust_warning,omitempty"`
 	}
 	var reps []logReport
 	ok := true
+	var trusted []string
 	for _, id := range logs {
-		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: verifiers, StoredTree: true}
+		tr, err := tk.forLog(id)
+		if err != nil {
+			return cantRun(err)
+		}
+		trusted = append(trusted, tr.keys...)
+		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: tr.verifiers, StoredTree: true}
 		for _, f := range cfg.AnchorFiles() {
 			notes, err := anchor.NewFile(f).Checkpoints(ctx, id)
 			if err := readAnchor(err); err != nil {
@@ -114,6 +128,13 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			rep.Problems = append(slices.Clone(damaged), rep.Problems...)
 			damaged = damaged[:0] // once per verify, with the first log
 		}
+		origin, err := checkOriginKey(ctx, al.store, id, tr)
+		if err != nil {
+			return cantRun(fmt.Errorf("verify log %q: %w", id, err))
+		}
+		if extra := append(tr.problems, origin...); len(extra) > 0 {
+			rep.Problems = append(extra, rep.Problems...)
+		}
 		if why, ok := expected[id]; ok && rep.Records == 0 {
 			rep.Problems = append([]ledger.Problem{{Seq: 0, Cause: "the log is missing from the database, but " + why + ": deleted or replaced"}}, rep.Problems...)
 		}
@@ -121,10 +142,20 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
 			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
 			Covered: rep.Covered, Uncovered: max(rep.Pruned+rep.Records-rep.Covered, 0), Erased: rep.Erased, Pruned: rep.Pruned,
-			Problems: rep.Problems, Warnings: rep.Warnings})
+			Problems: rep.Problems, Warnings: rep.Warnings, Trust: tr.anchor, TrustNote: tr.warning})
+	}
+	fr, err := verifyFleet(ctx, al, logs, trusted)
+	if err != nil {
+		return cantRun(fmt.Errorf("verify the fleet checkpoints: %w", err))
+	}
+	if fr != nil {
+		ok = ok && fr.OK
 	}
 	if *asJSON {
 		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds()}
+		if fr != nil {
+			out["fleet"] = fr
+		}
 		var n int64
 		for _, r := range reps {
 			n += r.Records
@@ -140,6 +171,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		for _, r := range reps {
 			if !r.OK {
 				fmt.Fprintf(e.stdout, "log %s: TAMPERED: first bad record is %d: %s\n", r.Log, r.Problems[0].Seq, r.Problems[0].Cause)
+				fmt.Fprintf(e.stdout, "  trust anchor: %s\n", r.Trust)
 				const show = 20
 				for i, p := range r.Problems {
 					if i == show {
@@ -151,6 +183,10 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 				continue
 			}
 			fmt.Fprintf(e.stdout, "log %s: intact: %d records, %d bodies checked, head %s\n", r.Log, r.Records, r.Bodies, r.Head)
+			fmt.Fprintf(e.stdout, "  trust anchor: %s\n", r.Trust)
+			if r.TrustNote != "" {
+				fmt.Fprintf(e.stdout, "  warning: %s\n", r.TrustNote)
+			}
 			if r.Pruned > 0 {
 				fmt.Fprintf(e.stdout, "  records 0 to %d pruned under the retention policy (a log.pruned event records it); verified from the signed checkpoint at %d\n", r.Pruned-1, r.Pruned)
 			}
@@ -173,6 +209,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if len(reps) == 0 {
 			fmt.Fprintln(e.stdout, "the audit database holds no log yet")
 		}
+		printFleet(e.stdout, fr)
 	}
 	if !ok {
 		return &exitError{code: 1}
