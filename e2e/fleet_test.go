@@ -200,6 +200,17 @@ func TestFleet(t *testing.T) {
 		t.Errorf("keys list --database sqlite on a PostgreSQL gateway's directory: exit %d, want refused\n%s", r.code, r.stderr)
 	}
 	must(cli("hold", "add", "--data", dir("gw1"), "--reason", "matter 7", "--actor", "fleet-held"), "hold add")
+	// A directory with a log's keys but neither serve.json nor a SQLite
+	// database (a gateway's, reached without its database) gets no new log.
+	stray := dir("stray")
+	must(cli("fleet", "join", "--from", keysFile, "--data", stray), "fleet join stray")
+	r = cli("keys", "create", "--data", stray, "--actor", "x", "--role", "user")
+	if r.code == 0 || !strings.Contains(r.stderr, "no new log is started in it") {
+		t.Errorf("keys create in a directory with keys but no log: exit %d, want refused\n%s", r.code, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(stray, "audit.db")); err == nil {
+		t.Error("keys create made a SQLite log in a directory that holds another log's keys")
+	}
 
 	// 4. Calls through the balancer, concurrently, while gw2 is restarted
 	// and gw3 killed (kill -9) and started again at once.
