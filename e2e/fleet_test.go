@@ -119,10 +119,12 @@ func TestFleet(t *testing.T) {
 	up := startUpstream(t)
 	base := t.TempDir()
 	dir := func(node string) string { return filepath.Join(base, node) }
-	// A config file as an operator writes one: checkpoints every second
-	// (so that the test sees fleet checkpoints soon), the rest defaults.
+	// The configuration file of every node: one anchor file for the whole
+	// fleet (on another volume in production), and checkpoints every
+	// second, so that the test sees fleet checkpoints soon (every 6 s).
 	cfgFile := filepath.Join(base, "aitrail.yaml")
-	if err := os.WriteFile(cfgFile, []byte("checkpoint:\n  interval: 1s\n"), 0o600); err != nil {
+	cfgText := "checkpoint:\n  interval: 1s\nanchors:\n  files: [" + filepath.Join(base, "fleet-anchor.jsonl") + "]\n"
+	if err := os.WriteFile(cfgFile, []byte(cfgText), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	serveArgsAs := func(d, node string) []string {

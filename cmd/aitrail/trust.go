@@ -209,7 +209,7 @@ func verifyFleet(ctx context.Context, al *auditLog, logs []string, trusted []str
 		}
 	}
 	rep := fleet.Verify(stored, anchored, note.VerifierList(vs...), states)
-	out := &fleetReport{OK: len(rep.Problems) == 0, Checked: rep.Checked, Anchored: rep.Anchored, Signer: rep.Signer, Problems: rep.Problems}
+	out := &fleetReport{OK: len(rep.Problems) == 0, Checked: rep.Checked, Anchored: rep.Anchored, Signer: rep.Signer, Problems: append([]string{}, rep.Problems...)}
 	if rep.Latest != nil {
 		out.Latest = rep.Latest.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 		out.Logs = len(rep.Latest.Heads)

@@ -144,26 +144,39 @@ type Signer struct {
 	db      *sql.DB
 	signer  note.Signer
 	anchors []ledger.Anchor
+	every   time.Duration
 	last    []Head
 	now     func() time.Time
 }
 
-// NewSigner returns a signer with the node's signing key skey. The anchors
-// take fleet checkpoints under the log id AnchorID; witnesses, which check
-// tlog checkpoints, are not for them.
-func NewSigner(db *sql.DB, skey string, anchors []ledger.Anchor) (*Signer, error) {
+// NewSigner returns a signer with the node's signing key skey, which signs
+// at most one fleet checkpoint per every in the whole fleet (0: no limit).
+// The anchors take fleet checkpoints under the log id AnchorID; witnesses,
+// which check tlog checkpoints, are not for them.
+func NewSigner(db *sql.DB, skey string, anchors []ledger.Anchor, every time.Duration) (*Signer, error) {
 	s, err := note.NewSigner(skey)
 	if err != nil {
 		return nil, fmt.Errorf("fleet checkpoint signer: %w", err)
 	}
-	return &Signer{db: db, signer: s, anchors: anchors, now: time.Now}, nil
+	return &Signer{db: db, signer: s, anchors: anchors, every: every, now: time.Now}, nil
 }
 
 // Sign signs a fleet checkpoint of the current heads, unless they are
-// those of this signer's previous one (or there are none). It returns the
-// checkpoint, or nil when it signed none, and the anchors' errors; the
-// checkpoint is stored before it is anchored.
+// those of this signer's previous one, or there are none, or any node
+// signed one less than half of every ago (the nodes share the work, and
+// the fleet keeps about one per every). It returns the checkpoint, or nil
+// when it signed none, and the anchors' errors; the checkpoint is stored
+// before it is anchored.
 func (s *Signer) Sign(ctx context.Context) (*Checkpoint, []error, error) {
+	if s.every > 0 {
+		var latest sql.NullInt64
+		if err := s.db.QueryRowContext(ctx, `SELECT MAX(time_ns) FROM fleet_checkpoints`).Scan(&latest); err != nil {
+			return nil, nil, fmt.Errorf("read the latest fleet checkpoint: %w", err)
+		}
+		if latest.Valid && s.now().Sub(time.Unix(0, latest.Int64)) < s.every/2 {
+			return nil, nil, nil
+		}
+	}
 	heads, err := Heads(ctx, s.db)
 	if err != nil || len(heads) == 0 || slices.Equal(heads, s.last) {
 		return nil, nil, err

@@ -258,7 +258,7 @@ func TestSignVerify(t *testing.T) {
 	addCP("gw1", 5, tlog.Hash{5})
 	addCP("gw1", 9, tlog.Hash{9})
 	addCP("gw2", 3, tlog.Hash{3})
-	s, err := fleet.NewSigner(db, skey, nil)
+	s, err := fleet.NewSigner(db, skey, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,6 +22,8 @@ type NodeOptions struct {
 	Secrets map[string][]byte
 	// Anchors take the node's fleet checkpoints (file anchors).
 	Anchors []ledger.Anchor
+	// Every is about how often the fleet signs a fleet checkpoint.
+	Every time.Duration
 }
 
 // A Node is a serving gateway's place in the fleet: it holds the node's
@@ -57,7 +59,7 @@ func Join(ctx context.Context, db *sql.DB, o NodeOptions) (*Node, error) {
 	}
 	n := &Node{lease: lease}
 	if o.SigningKey != "" {
-		if n.signer, err = NewSigner(db, o.SigningKey, o.Anchors); err != nil {
+		if n.signer, err = NewSigner(db, o.SigningKey, o.Anchors, o.Every); err != nil {
 			return fail(err)
 		}
 	}
