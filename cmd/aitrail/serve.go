@@ -197,7 +197,10 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	go func() { defer bgDone.Done(); heartbeats(bg, led, cfg.Heartbeat, logger) }()
 	if node != nil {
 		bgDone.Add(1)
-		go func() { defer bgDone.Done(); fleetCheckpoints(bg, node, fleetInterval(cfg.Checkpoint.Interval), logger) }()
+		go func() {
+			defer bgDone.Done()
+			fleetCheckpoints(bg, node, fleetInterval(cfg.Checkpoint.Interval), logger)
+		}()
 	}
 	defer func() { stopBG(); bgDone.Wait() }()
 	addr := ln.Addr().String()
