@@ -27,7 +27,7 @@ func (e *HeldError) Error() string {
 }
 
 // ErrLost is returned by Lease.Run when the lease was lost: another holder
-// took it, or it could not be renewed before it expired.
+// took it.
 var ErrLost = errors.New("lost the node's lease")
 
 // A Lease is the right to write one node's log. It is held in the
@@ -40,9 +40,6 @@ type Lease struct {
 	holder string
 	ttl    time.Duration
 	now    func() time.Time
-	// renewed is when the last successful renewal (or the take) began: the
-	// lease surely lasts until renewed+ttl.
-	renewed time.Time
 }
 
 // Acquire takes the lease on node for holder, which names the gateway (its
@@ -85,16 +82,16 @@ func (l *Lease) take(ctx context.Context, steal bool) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("renew the lease on node %q: %w", l.node, err)
 	}
-	if n == 1 {
-		l.renewed = start
-	}
 	return n == 1, nil
 }
 
 // Run renews the lease every ttl/3 until ctx ends, then releases it (and
-// returns the release's error). It returns an error wrapping ErrLost as soon as the lease is
-// another's or has gone unrenewed for ttl (the database unreachable): the
-// caller must stop writing the node's log at once.
+// returns the release's error). It returns an error wrapping ErrLost as
+// soon as it finds the lease another's: the caller must stop writing the
+// node's log at once. While the database cannot be reached it keeps
+// trying: the node cannot write its log then either, and when the
+// database is back it renews the lease, even expired, unless another
+// holder took it meanwhile.
 func (l *Lease) Run(ctx context.Context) error {
 	tick := time.NewTicker(l.ttl / 3)
 	defer tick.Stop()
@@ -107,11 +104,8 @@ func (l *Lease) Run(ctx context.Context) error {
 		rctx, cancel := context.WithTimeout(ctx, l.ttl/3)
 		ok, err := l.take(rctx, false)
 		cancel()
-		switch {
-		case err == nil && !ok:
+		if err == nil && !ok {
 			return fmt.Errorf("%w: another gateway holds node %q now", ErrLost, l.node)
-		case err != nil && l.now().Sub(l.renewed) >= l.ttl:
-			return fmt.Errorf("%w: not renewed for %v: %w", ErrLost, l.ttl, err)
 		}
 	}
 }
