@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -105,14 +106,22 @@ func (b *balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.Error(w, "no gateway took the call", http.StatusBadGateway)
 }
 
-// TestFleet runs the fleet procedure of docs/OPERATIONS.md: three gateways
-// on one PostgreSQL behind a load balancer, the second and third joined
-// with the first's keys; calls through the balancer while a gateway is
-// restarted and another killed; keys, holds and erasures from the CLI
+// TestFleet runs the fleet procedure of docs/OPERATIONS.md with two and
+// with three gateways on one PostgreSQL behind a load balancer, the
+// others joined with the first's keys; calls through the balancer while
+// the second gateway is restarted and the last killed; keys, holds and erasures from the CLI
 // pointed at a data directory only; a second gateway of one node name
 // refused; verify clean, with every node's key from the database, then
 // catching a record altered on one node and a log rolled back.
 func TestFleet(t *testing.T) {
+	for _, size := range []int{2, 3} {
+		t.Run(fmt.Sprintf("%d gateways", size), func(t *testing.T) { testFleet(t, size) })
+	}
+}
+
+func testFleet(t *testing.T, size int) {
+	nodes := []string{"gw1", "gw2", "gw3"}[:size]
+	last := nodes[size-1]
 	dbURL := newPostgresDatabase(t)
 	t.Parallel()
 	ctx := context.Background()
@@ -170,12 +179,13 @@ func TestFleet(t *testing.T) {
 	if r.code == 0 || !strings.Contains(r.stderr, "has not joined") || !strings.Contains(r.stderr, "aitrail fleet join") {
 		t.Fatalf("serve of a node that has not joined: exit %d, want a refusal naming fleet join\n%s", r.code, r.stderr)
 	}
-	for _, n := range []string{"gw2", "gw3", "gw1-again"} {
+	for _, n := range append(slices.Clone(nodes[1:]), "gw1-again") {
 		must(cli("fleet", "join", "--from", keysFile, "--data", dir(n)), "fleet join "+n)
 	}
-	g2 := startNode("gw2", true)
-	g3 := startNode("gw3", true)
-	gws := []*gateway{g1, g2, g3}
+	gws := []*gateway{g1}
+	for _, n := range nodes[1:] {
+		gws = append(gws, startNode(n, true))
+	}
 
 	// 2. A second gateway of node gw1 (its own data directory) is refused.
 	r = cli(serveArgsAs("gw1-again", "gw1")...)
@@ -191,8 +201,8 @@ func TestFleet(t *testing.T) {
 		return strings.TrimSpace(r.stdout)
 	}
 	userKey := key(dir("gw2"), "fleet-app")
-	heldKey := key(dir("gw3"), "fleet-held")
-	for _, n := range []string{"gw1", "gw2", "gw3"} {
+	heldKey := key(dir(last), "fleet-held")
+	for _, n := range nodes {
 		if _, err := os.Stat(filepath.Join(dir(n), "audit.db")); err == nil {
 			t.Errorf("a command given --data %s made a SQLite log there", dir(n))
 		}
@@ -215,8 +225,11 @@ func TestFleet(t *testing.T) {
 	}
 
 	// 4. Calls through the balancer, concurrently, while gw2 is restarted
-	// and gw3 killed (kill -9) and started again at once.
-	lb := &balancer{backends: []string{g1.URL, g2.URL, g3.URL}}
+	// and the last gateway killed (kill -9) and started again at once.
+	lb := &balancer{}
+	for _, g := range gws {
+		lb.backends = append(lb.backends, g.URL)
+	}
 	front := httptest.NewServer(lb)
 	defer front.Close()
 	var failed atomic.Int64
@@ -264,31 +277,31 @@ func TestFleet(t *testing.T) {
 		})
 	}
 	waitCalls(40)
-	if g2.stop(t) != 0 {
+	if gws[1].stop(t) != 0 {
 		t.Error("gw2 did not exit 0 on SIGTERM")
 	}
 	waitCalls(calls.Load() + 20)
-	g2.restart(t)
-	lb.set(1, g2.URL)
+	gws[1].restart(t)
+	lb.set(1, gws[1].URL)
 	waitCalls(calls.Load() + 20)
-	g3.kill(t)
-	g3.restart(t) // at once: the same data directory takes its lease back
-	lb.set(2, g3.URL)
+	gws[size-1].kill(t)
+	gws[size-1].restart(t) // at once: the same data directory takes its lease back
+	lb.set(size-1, gws[size-1].URL)
 	waitCalls(calls.Load() + 40)
 	close(stop)
 	wg.Wait()
-	// A call in flight on gw2 at its stop is finished; gw3's at the kill
+	// A call in flight on gw2 at its stop is finished; the last's at the kill
 	// may fail (the balancer does not retry a call sent).
 	if n := failed.Load(); n > 1 {
 		t.Errorf("%d of %d calls through the balancer failed; first: %v", n, calls.Load(), firstErr.Load())
 	}
 
 	// 5. Erasure and holds span the fleet.
-	r = cli("erase", "--data", dir("gw3"), "--email", "erase.me@example.com", "--reason", "ticket 42")
+	r = cli("erase", "--data", dir(last), "--email", "erase.me@example.com", "--reason", "ticket 42")
 	if r.code != 0 {
 		t.Fatalf("erase: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, n := range []string{"gw1", "gw2", "gw3"} {
+	for _, n := range nodes {
 		if !strings.Contains(r.stdout, "Erased the bodies of") || !strings.Contains(r.stdout, " of log "+n+" ") {
 			t.Errorf("erase did not erase on log %s:\n%s", n, r.stdout)
 		}
@@ -298,14 +311,14 @@ func TestFleet(t *testing.T) {
 		t.Errorf("erase of a held actor's value: exit %d, want 1 and nothing erased on any log\n%s%s", r.code, r.stdout, r.stderr)
 	}
 	found := must(cli("find", "--data", dir("gw2"), "--email", "kept@example.com", "--json"), "find")
-	for _, n := range []string{"gw1", "gw2", "gw3"} {
+	for _, n := range nodes {
 		if !strings.Contains(found.stdout, `"`+n+`"`) {
 			t.Errorf("find on gw2's directory found no record of log %s:\n%.2000s", n, found.stdout)
 		}
 	}
 
 	// 6. Verify: clean, every log's key from the database, and a fleet
-	// checkpoint that commits to all three logs.
+	// checkpoint that commits to every log.
 	type verifyJSON struct {
 		OK   bool `json:"ok"`
 		Logs []struct {
@@ -327,9 +340,9 @@ func TestFleet(t *testing.T) {
 		}
 		return r, v
 	}
-	eventually(t, "a fleet checkpoint of the three logs", func() (bool, string) {
+	eventually(t, "a fleet checkpoint of every log", func() (bool, string) {
 		r, v := verify("--data", dir("gw1"))
-		return v.Fleet != nil && v.Fleet.Logs == 3, r.stdout
+		return v.Fleet != nil && v.Fleet.Logs == size, r.stdout
 	})
 	for _, g := range gws {
 		if g.stop(t) != 0 {
@@ -337,8 +350,8 @@ func TestFleet(t *testing.T) {
 		}
 	}
 	r, v := verify("--data", dir("gw2"))
-	if r.code != 0 || !v.OK || len(v.Logs) != 3 || v.Fleet == nil || !v.Fleet.OK {
-		t.Fatalf("verify of the fleet: exit %d, want 0 with 3 logs and the fleet checkpoints\n%s%s", r.code, r.stdout, r.stderr)
+	if r.code != 0 || !v.OK || len(v.Logs) != size || v.Fleet == nil || !v.Fleet.OK {
+		t.Fatalf("verify of the fleet: exit %d, want 0 with %d logs and the fleet checkpoints\n%s%s", r.code, size, r.stdout, r.stderr)
 	}
 	for _, l := range v.Logs {
 		want := "the key the node recorded in the database"
@@ -350,11 +363,11 @@ func TestFleet(t *testing.T) {
 		}
 	}
 	var given []string
-	for _, n := range []string{"gw1", "gw2", "gw3"} {
+	for _, n := range nodes {
 		given = append(given, "--key", strings.TrimSpace(must(cli("keys", "log-key", "--data", dir(n)), "keys log-key").stdout))
 	}
 	text := must(cli(append([]string{"verify", "--data", dir("gw1")}, given...)...), "verify --key (every node's)")
-	if strings.Count(text.stdout, "trust anchor: the key given with --key") != 3 || !strings.Contains(text.stdout, "fleet: ") {
+	if strings.Count(text.stdout, "trust anchor: the key given with --key") != size || !strings.Contains(text.stdout, "fleet: ") {
 		t.Errorf("verify --key ...: want each log checked against its given key, and the fleet line:\n%s", text.stdout)
 	}
 
@@ -366,8 +379,8 @@ func TestFleet(t *testing.T) {
 	defer db.Close()
 	var seq int64
 	var model string
-	if err := db.QueryRowContext(ctx, `SELECT seq, model FROM records WHERE log_id = 'gw3' AND kind = 'model.request' ORDER BY seq LIMIT 1`).Scan(&seq, &model); err != nil {
-		t.Fatalf("find a request of gw3: %v", err)
+	if err := db.QueryRowContext(ctx, `SELECT seq, model FROM records WHERE log_id = $1 AND kind = 'model.request' ORDER BY seq LIMIT 1`, last).Scan(&seq, &model); err != nil {
+		t.Fatalf("find a request of %s: %v", last, err)
 	}
 	pg := func(q string, args ...any) {
 		t.Helper()
@@ -375,21 +388,21 @@ func TestFleet(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	pg(`UPDATE records SET model = 'altered' WHERE log_id = 'gw3' AND seq = $1`, seq)
+	pg(`UPDATE records SET model = 'altered' WHERE log_id = $1 AND seq = $2`, last, seq)
 	r = cli("verify", "--data", dir("gw1"))
-	if want := fmt.Sprintf("log gw3: TAMPERED: first bad record is %d", seq); r.code != 1 || !strings.Contains(r.stdout, want) {
-		t.Errorf("verify after altering gw3's record %d: exit %d, want 1 and %q\n%s", seq, r.code, want, r.stdout)
+	if want := fmt.Sprintf("log %s: TAMPERED: first bad record is %d", last, seq); r.code != 1 || !strings.Contains(r.stdout, want) {
+		t.Errorf("verify after altering %s's record %d: exit %d, want 1 and %q\n%s", last, seq, r.code, want, r.stdout)
 	}
-	pg(`UPDATE records SET model = $2 WHERE log_id = 'gw3' AND seq = $1`, seq, model)
+	pg(`UPDATE records SET model = $3 WHERE log_id = $1 AND seq = $2`, last, seq, model)
 	must(cli("verify", "--data", dir("gw1")), "verify once the record is put back")
 
 	// 8. A log cut back with its checkpoints (consistent in itself) is
 	// caught by the fleet checkpoints another node signed and anchored.
-	var size int64
-	if err := db.QueryRowContext(ctx, `SELECT MAX(seq) + 1 FROM records WHERE log_id = 'gw2'`).Scan(&size); err != nil {
+	var records int64
+	if err := db.QueryRowContext(ctx, `SELECT MAX(seq) + 1 FROM records WHERE log_id = 'gw2'`).Scan(&records); err != nil {
 		t.Fatal(err)
 	}
-	cut := size / 2
+	cut := records / 2
 	for _, q := range []string{
 		`DELETE FROM records WHERE log_id = 'gw2' AND seq >= $1`,
 		`DELETE FROM bodies WHERE log_id = 'gw2' AND seq >= $1`,
