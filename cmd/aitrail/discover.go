@@ -35,9 +35,10 @@ func servedConfig(e *env, dataFlag, path string) (*config.ServeRecord, string, e
 
 // followServe makes c use the database and node of the gateway whose data
 // directory it names, as serve recorded them, unless they were given
-// (--database, --node, AITRAIL_DATABASE, AITRAIL_NODE, or the
-// configuration file given): then they must be the same, so that no
-// command ever opens or starts another log in a gateway's directory.
+// (--database, --node, AITRAIL_DATABASE, AITRAIL_NODE, a configuration
+// file other than serve's, or a value other than the default in serve's):
+// then they must be the same, so that no command ever opens or starts
+// another log in a gateway's directory.
 func followServe(e *env, fs *flag.FlagSet, c *config.Config, rec *config.ServeRecord, path string) error {
 	if rec == nil {
 		return nil
@@ -59,16 +60,18 @@ func followServe(e *env, fs *flag.FlagSet, c *config.Config, rec *config.ServeRe
 	_, envNode := e.lookupEnv("AITRAIL_NODE")
 	refuse := func(what, got, want string) error {
 		return withHint(fmt.Errorf("the data directory %s belongs to the gateway on %s %s, not %s", c.Data, what, want, got),
-			"leave out --database and --node (the command then uses the gateway's), or give this log its own --data directory")
+			"leave out --database and --node (the command then uses the gateway's), or give this log its own --data directory; "+
+				"if the gateway's database or node was changed on purpose, remove "+c.ServeRecordPath()+" and start serve again")
 	}
+	def := config.Default()
 	if !config.SameDatabase(c.Database, rec.Database) {
-		if given["database"] || envDB || explicitFile {
+		if given["database"] || envDB || explicitFile || c.Database != def.Database {
 			return refuse("database", config.WithoutPassword(c.Database), rec.Database)
 		}
 		c.Database = rec.Database
 	}
 	if c.Node != rec.Node {
-		if given["node"] || envNode || explicitFile {
+		if given["node"] || envNode || explicitFile || c.Node != def.Node {
 			return refuse("node", c.Node, rec.Node)
 		}
 		c.Node = rec.Node
