@@ -235,31 +235,19 @@ func TestGracefulShutdown(t *testing.T) {
 // prompt, and served again once the database is back. It needs
 // AITRAIL_TEST_POSTGRES (scripts/postgres.sh starts a server and sets it).
 func TestFailClosedPostgres(t *testing.T) {
-	dsn := os.Getenv("AITRAIL_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("AITRAIL_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh start)\"")
-	}
+	dbURL := newPostgresDatabase(t)
 	t.Parallel()
-	admin, err := sql.Open("pgx", dsn)
+	admin, err := sql.Open("pgx", os.Getenv("AITRAIL_TEST_POSTGRES"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
 	ctx := context.Background()
-	name := newID("aitrail_e2e_")
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(dsn)
+	u, err := url.Parse(dbURL)
 	if err != nil {
-		t.Fatalf("AITRAIL_TEST_POSTGRES: %v", err)
+		t.Fatal(err)
 	}
-	u.Path = "/" + name
+	name := strings.TrimPrefix(u.Path, "/")
 
 	up := startUpstream(t)
 	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: u.String()})

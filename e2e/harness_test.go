@@ -261,6 +261,8 @@ type gatewayConfig struct {
 	Config   string // YAML for a --config file, if any
 	Dir      string // the data directory (default: a new temporary one)
 	Database string // a postgres:// URL, or "" for SQLite in Dir
+	Node     string // --node, if set
+	Joined   bool   // a further node of a fleet: it prints no first admin key
 }
 
 // gateway is an 'aitrail serve' process and the data it writes.
@@ -322,7 +324,10 @@ func launchGateway(t testing.TB, cfg gatewayConfig) *gateway {
 	if cfg.Database != "" {
 		g.args = append(g.args, "--database", cfg.Database)
 	}
-	g.start(t, true)
+	if cfg.Node != "" {
+		g.args = append(g.args, "--node", cfg.Node)
+	}
+	g.start(t, !cfg.Joined)
 	return g
 }
 

@@ -20,7 +20,7 @@ import (
 const usage = `aitrail: an audit gateway for self-hosted language models
 
 Usage:
-  aitrail serve    [--config FILE] [--listen ADDR] [--upstream URL] [--data DIR]
+  aitrail serve    [--config FILE] [--listen ADDR] [--upstream URL] [--data DIR] [--node NAME]
   aitrail demo     run the gateway in front of a built-in stand-in model and show what it records
   aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID | log-key
   aitrail query    [--actor A] [--session S] [--model M] [--status S] [--since T] [--until T] [--on DATE] [--json]
@@ -38,11 +38,14 @@ Usage:
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
+  aitrail fleet    export-keys -o FILE | join --from FILE   hand the fleet-wide keys to a new node (PostgreSQL fleets)
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
   aitrail version
 
-Every command reads the same configuration: --config FILE, then AITRAIL_*
-environment variables, then flags (--data DIR for the log's directory).
+Every command reads the same configuration: --config FILE (default: the
+file serve was started with, recorded in DATA/serve.json), then AITRAIL_*
+environment variables, then flags (--data DIR for the log's directory,
+--node NAME for its log among those sharing a PostgreSQL database).
 See the README for the configuration file.
 `
 
@@ -107,6 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"erase":        runErase,
 		"backup":       runBackup,
 		"restore":      runRestore,
+		"fleet":        runFleet,
 	}
 	name := args[0]
 	switch name {

@@ -26,15 +26,20 @@ import (
 // configFlags adds the flags every command shares and returns a function
 // that loads the configuration once the flags are parsed.
 func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
-	file := fs.String("config", "", "configuration `file` (YAML)")
-	fs.String("data", "", "`directory` of the audit log (default ./aitrail-data)")
+	file := fs.String("config", "", "configuration `file` (YAML); default: the one serve recorded in the data directory")
+	data := fs.String("data", "", "`directory` of the audit log (default ./aitrail-data)")
 	fs.String("database", "", "sqlite, or a postgres:// URL")
+	fs.String("node", "", "`name` of this gateway's log among those sharing a database (default main)")
 	return func() (config.Config, error) {
 		path := *file
 		if path == "" {
 			if v, ok := e.lookupEnv("AITRAIL_CONFIG"); ok {
 				path = v
 			}
+		}
+		rec, path, err := servedConfig(e, *data, path)
+		if err != nil {
+			return config.Config{}, err
 		}
 		c, err := config.Load(path, e.lookupEnv)
 		if err != nil {
@@ -43,7 +48,7 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 		var setErr error
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "data", "database", "listen", "upstream":
+			case "data", "database", "listen", "upstream", "node":
 				if err := c.Set(f.Name, f.Value.String()); err != nil && setErr == nil {
 					setErr = err
 				}
@@ -51,6 +56,9 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 		})
 		if setErr != nil {
 			return c, setErr
+		}
+		if err := followServe(e, fs, &c, rec, path); err != nil {
+			return c, err
 		}
 		if err := c.Validate(); err != nil {
 			return c, withHint(fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  ")),
@@ -150,6 +158,9 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 	} else if _, err := os.Stat(c.CommitmentKeyPath()); errors.Is(err, fs.ErrNotExist) {
 		return nil, withHint(fmt.Errorf("no audit log in %s", c.Data),
 			"point --data (or AITRAIL_DATA, or --config) at the directory 'aitrail serve' uses")
+	}
+	if err := strayLog(c, create); err != nil {
+		return nil, err
 	}
 	key, err := secretKey(c.CommitmentKeyPath(), "commitment key", create)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -417,36 +418,66 @@ func runErase(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := w.purger().Erase(ctx, retention.ErasureRequest{Type: typ, Refs: refs, Reason: *reason})
+	logs, results, err := retention.EraseAll(ctx, retention.ErasureRequest{Type: typ, Refs: refs, Reason: *reason},
+		func(id string) (*retention.Purger, func(), error) {
+			p := w.purger()
+			if id == w.al.logID {
+				return p, func() {}, nil
+			}
+			// Another node's log in the shared database: its appends are
+			// serialised with the node's own (the store locks the log).
+			led := ledger.New(w.al.store, id, ledger.Options{})
+			p.Ledger = led
+			return p, func() { led.Close() }, nil
+		})
+	held := false
+	for _, id := range logs {
+		held = printErasure(e.stdout, id, results[id], w.vault != nil) || held
+	}
 	if err != nil {
 		return err
 	}
-	for _, l := range res.OtherLogs {
-		fmt.Fprintf(e.stderr, "log %s (another gateway) holds matching records too: run the request there\n", l)
-	}
-	switch {
-	case len(res.Records) == 0:
-		fmt.Fprintf(e.stdout, "No record of log %s holds that value; nothing to erase.\n", w.al.logID)
+	if len(logs) == 0 {
+		fmt.Fprintln(e.stdout, "No record holds that value; nothing to erase.")
 		return nil
-	case len(res.Held) > 0:
-		fmt.Fprintf(e.stdout, "Nothing erased: %d of the %d records are under legal hold (request recorded as event %d).\n",
-			len(res.Held), len(res.Records), res.Event)
-		for _, h := range res.Held {
-			fmt.Fprintf(e.stdout, "  record %d: hold %s (%s)\n", h.Seq, h.Hold.ID, h.Hold.Reason)
+	}
+	if slices.Contains(logs, w.al.logID) {
+		if err := w.al.signCheckpoint(ctx); err != nil {
+			return err
 		}
+	}
+	if held {
 		return &exitError{code: 1}
 	}
-	fmt.Fprintf(e.stdout, "Erased the bodies of %d records (%s); request recorded as event %d.\n",
-		len(res.Records), seqRanges(res.Records), res.Event)
+	return nil
+}
+
+// printErasure prints what an erasure request did on one log, and reports
+// whether a legal hold kept it from erasing.
+func printErasure(out io.Writer, logID string, res *retention.ErasureResult, vault bool) (held bool) {
+	switch {
+	case len(res.Records) == 0:
+		fmt.Fprintf(out, "No record of log %s holds that value; nothing to erase.\n", logID)
+		return false
+	case len(res.Held) > 0:
+		fmt.Fprintf(out, "Nothing erased in log %s: %d of the %d records are under legal hold (request recorded as event %d).\n",
+			logID, len(res.Held), len(res.Records), res.Event)
+		for _, h := range res.Held {
+			fmt.Fprintf(out, "  record %d: hold %s (%s)\n", h.Seq, h.Hold.ID, h.Hold.Reason)
+		}
+		return true
+	}
+	fmt.Fprintf(out, "Erased the bodies of %d records of log %s (%s); request recorded as event %d.\n",
+		len(res.Records), logID, seqRanges(res.Records), res.Event)
 	for _, layer := range retention.Layers {
 		if n, ok := res.Erased[layer]; ok {
-			fmt.Fprintf(e.stdout, "  %s: %d\n", layer, n)
+			fmt.Fprintf(out, "  %s: %d\n", layer, n)
 		}
 	}
-	if w.vault == nil {
-		fmt.Fprintf(e.stdout, "  raw: no vault\n")
+	if !vault {
+		fmt.Fprintf(out, "  raw: no vault\n")
 	}
-	return w.al.signCheckpoint(ctx)
+	return false
 }
 
 func seqRanges(seqs []int64) string {

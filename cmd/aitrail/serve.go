@@ -52,16 +52,17 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	level.UnmarshalText([]byte(cfg.LogLevel))
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 
-	if cfg.Database == "sqlite" {
-		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-			return withHint(fmt.Errorf("cannot create the data directory %s: %w", cfg.Data, err),
-				"choose a writable directory with --data DIR or AITRAIL_DATA")
-		}
-		unlock, err := lockDir(cfg.Data)
-		if err != nil {
-			return err
-		}
-		defer unlock()
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return withHint(fmt.Errorf("cannot create the data directory %s: %w", cfg.Data, err),
+			"choose a writable directory with --data DIR or AITRAIL_DATA")
+	}
+	unlock, err := lockDir(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := checkJoined(ctx, cfg); err != nil {
+		return err
 	}
 	al, err := openLog(ctx, cfg, true)
 	if err != nil {
@@ -69,6 +70,27 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	}
 	defer al.Close()
 	if err := continueAfterRestore(ctx, al, logger); err != nil {
+		return err
+	}
+	node, err := joinFleet(ctx, al)
+	if err != nil {
+		return err
+	}
+	// The lease is kept until everything is written, the last checkpoint
+	// included; it ends before the store closes.
+	leaseLost := make(chan error, 1)
+	if node != nil {
+		leaseCtx, endLease := context.WithCancel(context.Background())
+		leaseDone := make(chan struct{})
+		go func() {
+			defer close(leaseDone)
+			if err := node.Run(leaseCtx); err != nil {
+				leaseLost <- err
+			}
+		}()
+		defer func() { endLease(); <-leaseDone }()
+	}
+	if err := config.WriteServeRecord(cfg); err != nil {
 		return err
 	}
 
@@ -176,6 +198,13 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		signCheckpoints(bg, cp, observer.trigger, cfg.Checkpoint.Interval, m, logger)
 	}()
 	go func() { defer bgDone.Done(); heartbeats(bg, led, cfg.Heartbeat, logger) }()
+	if node != nil {
+		bgDone.Add(1)
+		go func() {
+			defer bgDone.Done()
+			fleetCheckpoints(bg, node, fleetInterval(cfg.Checkpoint.Interval), logger)
+		}()
+	}
 	defer func() { stopBG(); bgDone.Wait() }()
 	addr := ln.Addr().String()
 	logger.Info("aitrail serving", "listen", "http://"+addr, "upstream", cfg.Upstream,
@@ -187,6 +216,12 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-leaseLost:
+		// Another gateway may write the log now: stop at once, writing
+		// nothing more (calls in flight are cut off and not recorded).
+		srv.Close()
+		return withHint(fmt.Errorf("stopped serving node %q: %w", al.logID, err),
+			"check the database connection and that no other gateway was started with this --node; then start this one again")
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing calls in flight", "timeout", cfg.Timeouts.Shutdown)

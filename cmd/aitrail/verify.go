@@ -13,6 +13,7 @@ import (
 
 	"github.com/aitrail/aitrail/internal/anchor"
 	"github.com/aitrail/aitrail/internal/backup"
+	"github.com/aitrail/aitrail/internal/fleet"
 	"github.com/aitrail/aitrail/internal/ledger"
 )
 
@@ -35,7 +36,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return cantRun(err)
 	}
 	defer al.Close()
-	verifiers, err := verifierList(al, keys)
+	tk, err := loadTrustKeys(ctx, al, keys)
 	if err != nil {
 		return cantRun(err)
 	}
@@ -69,8 +70,13 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		for _, id := range ids {
-			expected[id] = "the anchor " + f + " holds its checkpoints"
+			if id != fleet.AnchorID {
+				expected[id] = "the anchor " + f + " holds its checkpoints"
+			}
 		}
+	}
+	for id := range tk.db {
+		expected[id] = "its node recorded its verifier key in the database"
 	}
 	for _, id := range logs {
 		delete(expected, id)
@@ -99,14 +105,22 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Pruned      int64            `json:"pruned"`
 		Problems    []ledger.Problem `json:"problems"`
 		Warnings    []ledger.Problem `json:"warnings"`
+		Trust       string           `json:"trust_anchor"`
+		TrustNote   string           `json:"trust_warning,omitempty"`
 		Restore     *restoreGap      `json:"restore,omitempty"`
 		Hint        string           `json:"hint,omitempty"`
 	}
 	var reps []logReport
 	ledgerReps := map[string]*ledger.Report{}
 	ok := true
+	var trusted []string
 	for _, id := range logs {
-		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: verifiers, StoredTree: true}
+		tr, err := tk.forLog(id)
+		if err != nil {
+			return cantRun(err)
+		}
+		trusted = append(trusted, tr.keys...)
+		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: tr.verifiers, StoredTree: true}
 		restoreLinks(&opts, links, id)
 		for _, f := range cfg.AnchorFiles() {
 			notes, err := anchor.NewFile(f).Checkpoints(ctx, id)
@@ -123,24 +137,35 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			rep.Problems = append(slices.Clone(damaged), rep.Problems...)
 			damaged = damaged[:0] // once per verify, with the first log
 		}
+		origin, err := checkOriginKey(ctx, al.store, id, tr)
+		if err != nil {
+			return cantRun(fmt.Errorf("verify log %q: %w", id, err))
+		}
+		if extra := append(tr.problems, origin...); len(extra) > 0 {
+			rep.Problems = append(extra, rep.Problems...)
+		}
 		if why, ok := expected[id]; ok && rep.Records == 0 {
 			rep.Problems = append([]ledger.Problem{{Seq: 0, Cause: "the log is missing from the database, but " + why + ": deleted or replaced"}}, rep.Problems...)
 		}
 		ledgerReps[id] = rep
-		hint := behindHint(ctx, al, id, rep, links, verifiers, opts.Anchored)
+		hint := behindHint(ctx, al, id, rep, links, tr.verifiers, opts.Anchored)
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
 			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
 			Covered: rep.Covered, Uncovered: max(rep.Pruned+rep.Records-rep.Covered, 0), Erased: rep.Erased, Pruned: rep.Pruned,
-			Problems: rep.Problems, Warnings: rep.Warnings, Hint: hint})
+			Problems: rep.Problems, Warnings: rep.Warnings, Hint: hint, Trust: tr.anchor, TrustNote: tr.warning})
 	}
 	// A log restored from a backup and the log that continues it: the link
 	// must hold, and the gap is reported.
+	all, err := noteVerifiers(append(trusted, al.retired...))
+	if err != nil {
+		return cantRun(err)
+	}
 	gaps := []restoreGap{}
 	for i := range reps {
 		r := &reps[i]
 		if link := links[r.Log]; link != nil {
-			bad := ledger.CheckRestore(link, ledgerReps[link.Log], verifiers)
+			bad := ledger.CheckRestore(link, ledgerReps[link.Log], all)
 			for _, p := range bad {
 				r.Problems = append(r.Problems, ledger.Problem{Seq: 0, Cause: "log.restored: " + p})
 			}
@@ -164,8 +189,18 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		r.OK = len(r.Problems) == 0
 		ok = ok && r.OK
 	}
+	fr, err := verifyFleet(ctx, al, logs, trusted)
+	if err != nil {
+		return cantRun(fmt.Errorf("verify the fleet checkpoints: %w", err))
+	}
+	if fr != nil {
+		ok = ok && fr.OK
+	}
 	if *asJSON {
 		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds(), "restore_gaps": gaps}
+		if fr != nil {
+			out["fleet"] = fr
+		}
 		var n int64
 		for _, r := range reps {
 			n += r.Records
@@ -181,6 +216,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		for _, r := range reps {
 			if !r.OK {
 				fmt.Fprintf(e.stdout, "log %s: TAMPERED: first bad record is %d: %s\n", r.Log, r.Problems[0].Seq, r.Problems[0].Cause)
+				fmt.Fprintf(e.stdout, "  trust anchor: %s\n", r.Trust)
 				const show = 20
 				for i, p := range r.Problems {
 					if i == show {
@@ -195,6 +231,10 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 				continue
 			}
 			fmt.Fprintf(e.stdout, "log %s: intact: %d records, %d bodies checked, head %s\n", r.Log, r.Records, r.Bodies, r.Head)
+			fmt.Fprintf(e.stdout, "  trust anchor: %s\n", r.Trust)
+			if r.TrustNote != "" {
+				fmt.Fprintf(e.stdout, "  warning: %s\n", r.TrustNote)
+			}
 			if r.Pruned > 0 {
 				fmt.Fprintf(e.stdout, "  records 0 to %d pruned under the retention policy (a log.pruned event records it); verified from the signed checkpoint at %d\n", r.Pruned-1, r.Pruned)
 			}
@@ -220,6 +260,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if len(reps) == 0 {
 			fmt.Fprintln(e.stdout, "the audit database holds no log yet")
 		}
+		printFleet(e.stdout, fr)
 	}
 	if !ok {
 		return &exitError{code: 1}
@@ -244,6 +285,11 @@ func verifierList(al *auditLog, flagKeys []string) (note.Verifiers, error) {
 			keys = append(keys, al.vkey)
 		}
 	}
+	return noteVerifiers(keys)
+}
+
+// noteVerifiers parses verifier keys (nil for none).
+func noteVerifiers(keys []string) (note.Verifiers, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}

@@ -91,6 +91,13 @@ var schema = []string{
 	`CREATE INDEX IF NOT EXISTS retention_deferred_due ON retention_deferred (log_id, layer, due_ns)`,
 	`CREATE TABLE IF NOT EXISTS log_bases (log_id TEXT PRIMARY KEY, size BIGINT NOT NULL, head BYTEA NOT NULL,
   time_ns BIGINT NOT NULL, checkpoint BYTEA NOT NULL)`,
+	// The fleet's tables (package fleet): PostgreSQL only, since only
+	// several gateways on one database make a fleet.
+	`CREATE TABLE IF NOT EXISTS node_leases (node TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ns BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS log_keys (log_id TEXT PRIMARY KEY, verifier_key TEXT NOT NULL, recorded_ns BIGINT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS fleet_keys (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)`,
+	`CREATE TABLE IF NOT EXISTS fleet_checkpoints (time_ns BIGINT NOT NULL, signer TEXT NOT NULL, note BYTEA NOT NULL,
+  PRIMARY KEY (signer, time_ns))`,
 }
 
 // lockLog serialises the writers of one log; sqlstore has inserted the row
