@@ -37,8 +37,8 @@ type trustKeys struct {
 	// retired are this node's keys of the logs it continued from after a
 	// restore (DATA/log-LOG.pub).
 	retired []string
-	logID  string // this node's log
-	db     map[string]string
+	logID   string // this node's log
+	db      map[string]string
 }
 
 func loadTrustKeys(ctx context.Context, al *auditLog, flagKeys []string) (*trustKeys, error) {
