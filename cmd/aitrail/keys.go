@@ -15,16 +15,20 @@ import (
 )
 
 func runKeys(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError("keys needs a subcommand: create, list, revoke or log-key")
+	sub, args, err := subcommand("keys", args)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	load := configFlags(fs, e)
 	var actor, role string
 	if sub == "create" {
 		fs.StringVar(&actor, "actor", "", "the `id` of the person or application the key is for")
 		fs.StringVar(&role, "role", identity.RoleUser, "user, auditor or admin")
+	}
+	asJSON := false
+	if sub == "list" {
+		fs.BoolVar(&asJSON, "json", false, "one JSON object per key")
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err

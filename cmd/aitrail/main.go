@@ -44,9 +44,6 @@ environment variables, then flags (--data DIR for the log's directory).
 See the README for the configuration file.
 `
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
@@ -107,15 +104,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := args[0]
 	switch name {
 	case "help", "-h", "--help":
+		if len(args) > 1 {
+			return run(ctx, append(append(args[1:2:2], "--help"), args[2:]...), stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "version", "--version":
-		fmt.Fprintln(stdout, "aitrail", version)
-		return 0
+	case "--version":
+		name = "version"
 	}
+	cmds["version"] = func(_ context.Context, e *env, args []string) error { return runVersion(e, args) }
 	cmd, ok := cmds[name]
 	if !ok {
-		fmt.Fprintf(stderr, "aitrail: error: unknown command %q\naitrail: hint: run 'aitrail help' for the commands\n", name)
+		fmt.Fprintf(stderr, "aitrail: error: unknown command %q\naitrail: hint: %s\n", name, unknownCommandHint(name, cmds))
 		return 2
 	}
 	err := cmd(ctx, e, args[1:])

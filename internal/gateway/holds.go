@@ -14,6 +14,7 @@ import (
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/retention"
 	"github.com/aitrail/aitrail/internal/store"
+	"github.com/aitrail/aitrail/internal/timespec"
 )
 
 // Holds sets, lists and releases legal holds, recording every change in
@@ -108,14 +109,16 @@ func (s *Server) addHold(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := store.Hold{Reason: req.Reason, Actor: req.Actor, Session: req.Session, Model: req.Model, Text: req.Text}
+	now := time.Now()
 	for _, t := range []struct {
 		name, v string
 		to      *int64
-	}{{"since", req.Since, &h.Since}, {"until", req.Until, &h.Until}, {"expires", req.Expires, &h.Expires}} {
+		parse   func(string, time.Time) (time.Time, error)
+	}{{"since", req.Since, &h.Since, timespec.Parse}, {"until", req.Until, &h.Until, timespec.Parse}, {"expires", req.Expires, &h.Expires, timespec.ParseAhead}} {
 		if t.v == "" {
 			continue
 		}
-		v, err := retention.ParseTime(t.v)
+		v, err := t.parse(t.v, now)
 		if err != nil {
 			replyError(w, dialect.OpenAI, http.StatusBadRequest, "aitrail: "+t.name+": "+err.Error())
 			return
