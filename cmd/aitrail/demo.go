@@ -123,7 +123,7 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	for i := range its {
-		printInteraction(e.stdout, &its[i])
+		printInteraction(e.stdout, &its[i], false)
 	}
 	fmt.Fprintf(e.stdout, "Integrity (aitrail verify --data %s):\n", dir)
 	return runVerify(ctx, e, []string{"--data", dir})

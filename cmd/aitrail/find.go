@@ -118,7 +118,7 @@ func runFind(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "%d interactions held that value\n", len(its))
 	for i := range its {
-		printInteraction(e.stdout, &its[i])
+		printInteraction(e.stdout, &its[i], len(byLog) > 1)
 	}
 	return nil
 }

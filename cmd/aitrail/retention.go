@@ -44,7 +44,7 @@ func runRetention(ctx context.Context, e *env, args []string) error {
 		return retention.Policy{Retention: al.cfg.Retention}.Document(e.stdout, al.logID, holds, time.Now())
 	case "run":
 		dry := fs.Bool("dry-run", false, "say what would be deleted, and delete nothing")
-		asJSON := fs.Bool("json", false, "print the report as JSON")
+		asJSON := fs.Bool("json", false, "print the report as one JSON object")
 		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
@@ -333,15 +333,31 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		return nil
 	case "list":
 		all := fs.Bool("all", false, "also list released and expired holds")
+		asJSON := fs.Bool("json", false, "one JSON object per hold, as the holds API shows it")
 		if err := parseFlags(fs, args); err != nil {
 			return err
+		}
+		if fs.NArg() != 0 {
+			return usageError("hold list takes no arguments")
 		}
 		al, holds, err := loadHolds(ctx, load)
 		if err != nil {
 			return err
 		}
 		defer al.Close()
-		printHolds(e.stdout, holds, *all, time.Now())
+		now := time.Now()
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			for _, h := range holds {
+				if *all || retention.Open(h, now) {
+					if err := enc.Encode(retention.View(h, now)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}
+		printHolds(e.stdout, holds, *all, now)
 		return nil
 	case "release":
 		reason := fs.String("reason", "", "why it is released (required; recorded)")
