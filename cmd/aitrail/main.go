@@ -24,6 +24,7 @@ Usage:
   aitrail demo     run the gateway in front of a built-in stand-in model and show what it records
   aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID | log-key
   aitrail query    [--actor A] [--session S] [--model M] [--status S] [--since T] [--until T] [--on DATE] [--json]
+  aitrail stats    [--since T] [--until T] [--by actor|key|model|day] [--json]   usage figures from the log
   aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run)
   aitrail find     --email X | --phone X | --ssn X | --card X | --iban X | --ip X | --value V   every interaction that held a value
   aitrail redact   [--jsonl]   redact standard input with the configured rules (to test them)
@@ -88,6 +89,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"demo":         runDemo,
 		"keys":         runKeys,
 		"query":        runQuery,
+		"stats":        runStats,
 		"verify":       runVerify,
 		"standin":      runStandin,
 		"prove":        runProve,
