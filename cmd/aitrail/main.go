@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -107,7 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	switch name {
 	case "help", "-h", "--help":
 		if len(args) > 1 {
-			return run(ctx, append(append(args[1:2:2], "--help"), args[2:]...), stdout, stderr)
+			return run(ctx, append(slices.Clone(args[1:]), "--help"), stdout, stderr)
 		}
 		fmt.Fprint(stdout, usage)
 		return 0
