@@ -357,7 +357,7 @@ func TestAdminKeyAfterListen(t *testing.T) {
 // TestQueryNodes: on a PostgreSQL fleet, query lists every node's calls in
 // the order they were made and names the node of each.
 func TestQueryNodes(t *testing.T) {
-	dsn := postgresDatabase(t)
+	dsn, _, _ := postgresDatabase(t)
 	t.Parallel()
 	up := startUpstream(t)
 	a := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn, Config: "node: alpha\n"})
@@ -401,20 +401,21 @@ func TestQueryNodes(t *testing.T) {
 }
 
 // postgresDatabase makes a fresh database on the server AITRAIL_TEST_POSTGRES
-// names, dropped at the end of the test, and returns its URL; without the
-// variable it skips the test.
-func postgresDatabase(t *testing.T) string {
+// names, dropped at the end of the test, and returns its URL, a connection
+// to the server and the database's name; without the variable it skips the
+// test.
+func postgresDatabase(t *testing.T) (dsn string, admin *sql.DB, name string) {
 	t.Helper()
-	dsn := os.Getenv("AITRAIL_TEST_POSTGRES")
-	if dsn == "" {
+	server := os.Getenv("AITRAIL_TEST_POSTGRES")
+	if server == "" {
 		t.Skip("AITRAIL_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh start)\"")
 	}
-	admin, err := sql.Open("pgx", dsn)
+	admin, err := sql.Open("pgx", server)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { admin.Close() })
-	name := newID("aitrail_e2e_")
+	name = newID("aitrail_e2e_")
 	ctx := context.Background()
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
 		t.Fatalf("create database %s: %v", name, err)
@@ -424,10 +425,10 @@ func postgresDatabase(t *testing.T) string {
 			t.Errorf("drop database %s: %v", name, err)
 		}
 	})
-	u, err := url.Parse(dsn)
+	u, err := url.Parse(server)
 	if err != nil {
 		t.Fatalf("AITRAIL_TEST_POSTGRES: %v", err)
 	}
 	u.Path = "/" + name
-	return u.String()
+	return u.String(), admin, name
 }
