@@ -39,7 +39,8 @@ Usage:
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
-  aitrail version
+  aitrail version  [--json]
+  aitrail help CMD [SUB]   (or aitrail CMD --help)   a command's usage and its flags
 
 Every command reads the same configuration: --config FILE, then AITRAIL_*
 environment variables, then flags (--data DIR for the log's directory).

@@ -71,7 +71,11 @@ func runVersion(e *env, args []string) error {
 		if v.Modified {
 			mod = " (modified)"
 		}
-		fmt.Fprintf(e.stdout, "revision %s%s, %s\n", v.Revision, mod, v.Time)
+		at := ""
+		if v.Time != "" {
+			at = ", committed " + v.Time
+		}
+		fmt.Fprintf(e.stdout, "revision %s%s%s\n", v.Revision, mod, at)
 	}
 	fmt.Fprintln(e.stdout, "built with", v.GoVersion)
 	return nil
