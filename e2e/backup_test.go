@@ -1,11 +1,9 @@
 package e2e
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -463,7 +461,7 @@ func flipByte(t *testing.T, path string) {
 // anchors, with a manifest that says the database is not in it, and
 // restores them into a new directory beside the same database.
 func TestBackupPostgres(t *testing.T) {
-	dsn := postgresDatabase(t)
+	dsn, _, _ := postgresDatabase(t)
 	t.Parallel()
 	up := startUpstream(t)
 	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn})
@@ -507,33 +505,3 @@ func TestBackupPostgres(t *testing.T) {
 	}
 }
 
-// postgresDatabase creates a database of its own for the test on the
-// server AITRAIL_TEST_POSTGRES names (skipping the test without one) and
-// returns its URL; it is dropped at the end.
-func postgresDatabase(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("AITRAIL_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("AITRAIL_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh start)\"")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	name := newID("aitrail_e2e_")
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("AITRAIL_TEST_POSTGRES: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}

@@ -4,12 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -235,22 +232,12 @@ func TestGracefulShutdown(t *testing.T) {
 // prompt, and served again once the database is back. It needs
 // AITRAIL_TEST_POSTGRES (scripts/postgres.sh starts a server and sets it).
 func TestFailClosedPostgres(t *testing.T) {
-	dbURL := newPostgresDatabase(t)
+	dsn, admin, name := postgresDatabase(t)
 	t.Parallel()
-	admin, err := sql.Open("pgx", os.Getenv("AITRAIL_TEST_POSTGRES"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
 	ctx := context.Background()
-	u, err := url.Parse(dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := strings.TrimPrefix(u.Path, "/")
 
 	up := startUpstream(t)
-	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: u.String()})
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn})
 	key := g.createKey(t, "pg-user", "user")
 	chat := func(prompt string) string {
 		return `{"model":"tiny","stream":false,"messages":[{"role":"user","content":"` + prompt + `"}]}`

@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,37 +18,6 @@ import (
 	"testing"
 	"time"
 )
-
-// newPostgresDatabase creates a database of its own on the test server
-// (dropped when t ends) and returns its URL, or skips t when AITRAIL_TEST_POSTGRES is not set.
-func newPostgresDatabase(t *testing.T) string {
-	t.Helper()
-	dsn := os.Getenv("AITRAIL_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("AITRAIL_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh start)\"")
-	}
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
-	ctx := context.Background()
-	name := newID("aitrail_e2e_")
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("AITRAIL_TEST_POSTGRES: %v", err)
-	}
-	u.Path = "/" + name
-	return u.String()
-}
 
 // balancer is the load balancer of the fleet procedure: round robin over
 // the gateways, passing a call to the next one when a gateway does not
@@ -122,7 +90,7 @@ func TestFleet(t *testing.T) {
 func testFleet(t *testing.T, size int) {
 	nodes := []string{"gw1", "gw2", "gw3"}[:size]
 	last := nodes[size-1]
-	dbURL := newPostgresDatabase(t)
+	dbURL, _, _ := postgresDatabase(t)
 	t.Parallel()
 	ctx := context.Background()
 	up := startUpstream(t)
@@ -422,7 +390,7 @@ func testFleet(t *testing.T, size int) {
 // TestFleetLeaseLost checks that a gateway whose node another holder took
 // (its lease lost) stops serving at once, and says why.
 func TestFleetLeaseLost(t *testing.T) {
-	dbURL := newPostgresDatabase(t)
+	dbURL, _, _ := postgresDatabase(t)
 	t.Parallel()
 	up := startUpstream(t)
 	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dbURL, Node: "solo"})

@@ -657,9 +657,16 @@ func (g *gateway) query(t testing.TB, args ...string) []interaction {
 	sc := bufio.NewScanner(strings.NewReader(r.stdout))
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
-		var it interaction
+		// Unknown counts are null in the output; the tests compare them
+		// as -1, which the output itself must never hold.
+		it := interaction{TokensIn: -1, TokensOut: -1}
 		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
 			t.Fatalf("aitrail query --json printed %q: %v", sc.Text(), err)
+		}
+		for _, sentinel := range []string{`"tokens_in":-1`, `"tokens_out":-1`, `"response_seq":-1`} {
+			if strings.Contains(sc.Text(), sentinel) {
+				t.Fatalf("aitrail query --json printed %s where null is meant: %s", sentinel, sc.Text())
+			}
 		}
 		out = append(out, it)
 	}

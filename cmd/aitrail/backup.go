@@ -28,7 +28,7 @@ func runBackup(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&out, "out", "", "the same as -o")
 	logKeyOut := fs.String("log-key-out", "", "also write the log's signing key to this new `file` (keep it apart from the backup)")
 	vaultKeyOut := fs.String("vault-key-out", "", "also write the vault's master key to this new `file` (keep it apart from the backup)")
-	if err := parseFlags(fs, reorder(args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if out == "" || fs.NArg() != 0 {
@@ -99,7 +99,7 @@ func runRestore(ctx context.Context, e *env, args []string) error {
 	load := configFlags(fs, e)
 	logKey := fs.String("log-key", "", "the `file` with the log's signing key (what backup --log-key-out wrote)")
 	vaultKey := fs.String("vault-key", "", "the `file` with the vault's master key (what backup --vault-key-out wrote)")
-	if err := parseFlags(fs, reorder(args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

@@ -138,10 +138,10 @@ func fleetCheckpoints(ctx context.Context, n *fleet.Node, interval time.Duration
 
 // runFleet runs 'aitrail fleet export-keys' and 'aitrail fleet join'.
 func runFleet(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError("fleet needs a subcommand: export-keys -o FILE | join --from FILE")
+	sub, args, err := subcommand("fleet", args)
+	if err != nil {
+		return err
 	}
-	sub := args[0]
 	flags := flag.NewFlagSet("fleet "+sub, flag.ContinueOnError)
 	load := configFlags(flags, e)
 	var out, from *string
@@ -150,10 +150,8 @@ func runFleet(ctx context.Context, e *env, args []string) error {
 		out = flags.String("o", "", "`file` to write the fleet's keys to (mode 0600; it must not exist)")
 	case "join":
 		from = flags.String("from", "", "keys `file` written by 'aitrail fleet export-keys' on a node of the fleet")
-	default:
-		return usageError("fleet: unknown subcommand %q: use export-keys or join", sub)
 	}
-	if err := parseFlags(flags, args[1:]); err != nil {
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
 	if flags.NArg() != 0 {

@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 )
 
@@ -24,6 +25,7 @@ Usage:
   aitrail demo     run the gateway in front of a built-in stand-in model and show what it records
   aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID | log-key
   aitrail query    [--actor A] [--session S] [--model M] [--status S] [--since T] [--until T] [--on DATE] [--json]
+  aitrail stats    [--since T] [--until T] [--by actor|key|model|day] [--json]   usage figures from the log
   aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run, 3 intact but records lost in a restore)
   aitrail find     --email X | --phone X | --ssn X | --card X | --iban X | --ip X | --value V   every interaction that held a value
   aitrail redact   [--jsonl]   redact standard input with the configured rules (to test them)
@@ -40,7 +42,8 @@ Usage:
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
   aitrail fleet    export-keys -o FILE | join --from FILE   hand the fleet-wide keys to a new node (PostgreSQL fleets)
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
-  aitrail version
+  aitrail version  [--json]
+  aitrail help CMD [SUB]   (or aitrail CMD --help)   a command's usage and its flags
 
 Every command reads the same configuration: --config FILE (default: the
 file serve was started with, recorded in DATA/serve.json), then AITRAIL_*
@@ -48,9 +51,6 @@ environment variables, then flags (--data DIR for the log's directory,
 --node NAME for its log among those sharing a PostgreSQL database).
 See the README for the configuration file.
 `
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -96,6 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"demo":         runDemo,
 		"keys":         runKeys,
 		"query":        runQuery,
+		"stats":        runStats,
 		"verify":       runVerify,
 		"standin":      runStandin,
 		"prove":        runProve,
@@ -115,15 +116,18 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	name := args[0]
 	switch name {
 	case "help", "-h", "--help":
+		if len(args) > 1 {
+			return run(ctx, append(slices.Clone(args[1:]), "--help"), stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "version", "--version":
-		fmt.Fprintln(stdout, "aitrail", version)
-		return 0
+	case "--version":
+		name = "version"
 	}
+	cmds["version"] = func(_ context.Context, e *env, args []string) error { return runVersion(e, args) }
 	cmd, ok := cmds[name]
 	if !ok {
-		fmt.Fprintf(stderr, "aitrail: error: unknown command %q\naitrail: hint: run 'aitrail help' for the commands\n", name)
+		fmt.Fprintf(stderr, "aitrail: error: unknown command %q\naitrail: hint: %s\n", name, unknownCommandHint(name, cmds))
 		return 2
 	}
 	err := cmd(ctx, e, args[1:])

@@ -68,20 +68,6 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 	}
 }
 
-// parseFlags parses args, printing usage errors the aitrail way.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(discard{})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return err
-		}
-		return usageError("%s %v", fs.Name(), err)
-	}
-	return nil
-}
-
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }

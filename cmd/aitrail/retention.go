@@ -21,18 +21,20 @@ import (
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/retention"
 	"github.com/aitrail/aitrail/internal/store"
+	"github.com/aitrail/aitrail/internal/timespec"
 )
 
 // runRetention shows the retention policy, or runs the purge by hand.
 func runRetention(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError("retention needs a subcommand: show | run [--dry-run]")
+	sub, args, err := subcommand("retention", args)
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("retention "+args[0], flag.ContinueOnError)
+	fs := flag.NewFlagSet("retention "+sub, flag.ContinueOnError)
 	load := configFlags(fs, e)
-	switch args[0] {
+	switch sub {
 	case "show":
-		if err := parseFlags(fs, args[1:]); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		al, holds, err := loadHolds(ctx, load)
@@ -43,8 +45,8 @@ func runRetention(ctx context.Context, e *env, args []string) error {
 		return retention.Policy{Retention: al.cfg.Retention}.Document(e.stdout, al.logID, holds, time.Now())
 	case "run":
 		dry := fs.Bool("dry-run", false, "say what would be deleted, and delete nothing")
-		asJSON := fs.Bool("json", false, "print the report as JSON")
-		if err := parseFlags(fs, args[1:]); err != nil {
+		asJSON := fs.Bool("json", false, "print the report as one JSON object")
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		w, err := loadWriter(ctx, e, load)
@@ -70,7 +72,7 @@ func runRetention(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	return usageError("unknown retention subcommand %q: show | run [--dry-run]", args[0])
+	return usageError("unknown retention subcommand %q", sub)
 }
 
 // A writer is a log opened to change it: its store, a ledger appending to
@@ -263,12 +265,13 @@ func loadHolds(ctx context.Context, load func() (config.Config, error)) (*auditL
 
 // runHold sets, lists and releases legal holds.
 func runHold(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError("hold needs a subcommand: add | list | release")
+	sub, args, err := subcommand("hold", args)
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("hold "+args[0], flag.ContinueOnError)
+	fs := flag.NewFlagSet("hold "+sub, flag.ContinueOnError)
 	load := configFlags(fs, e)
-	switch args[0] {
+	switch sub {
 	case "add":
 		var h store.Hold
 		var since, until, expires string
@@ -276,11 +279,11 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&h.Actor, "actor", "", "hold the records of this `actor`")
 		fs.StringVar(&h.Session, "session", "", "hold the records of this `session`")
 		fs.StringVar(&h.Model, "model", "", "hold the records of this `model`")
-		fs.StringVar(&since, "since", "", "hold records from this `time` (RFC 3339 or YYYY-MM-DD)")
-		fs.StringVar(&until, "until", "", "hold records before this `time`")
+		fs.StringVar(&since, "since", "", "hold records from this `time`: "+timespec.Syntax+" ago")
+		fs.StringVar(&until, "until", "", "hold records before this `time` (same forms as --since)")
 		fs.StringVar(&h.Text, "text", "", "hold interactions whose stored (redacted) prompt or answer contains this `text` (any case)")
-		fs.StringVar(&expires, "expires", "", "the hold ends by itself at this `time` (default: only when released)")
-		if err := parseFlags(fs, args[1:]); err != nil {
+		fs.StringVar(&expires, "expires", "", "the hold ends by itself at this `time` (a duration counts from now: 30d; default: only when released)")
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		if strings.TrimSpace(h.Reason) == "" {
@@ -290,11 +293,12 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		for _, t := range []struct {
 			flag, v string
 			to      *int64
-		}{{"--since", since, &h.Since}, {"--until", until, &h.Until}, {"--expires", expires, &h.Expires}} {
+			parse   func(string, time.Time) (time.Time, error)
+		}{{"--since", since, &h.Since, timespec.Parse}, {"--until", until, &h.Until, timespec.Parse}, {"--expires", expires, &h.Expires, timespec.ParseAhead}} {
 			if t.v == "" {
 				continue
 			}
-			v, err := retention.ParseTime(t.v)
+			v, err := t.parse(t.v, now)
 			if err != nil {
 				return usageError("%s: %v", t.flag, err)
 			}
@@ -330,19 +334,35 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		return nil
 	case "list":
 		all := fs.Bool("all", false, "also list released and expired holds")
-		if err := parseFlags(fs, args[1:]); err != nil {
+		asJSON := fs.Bool("json", false, "one JSON object per hold, as the holds API shows it")
+		if err := parseFlags(fs, args); err != nil {
 			return err
+		}
+		if fs.NArg() != 0 {
+			return usageError("hold list takes no arguments")
 		}
 		al, holds, err := loadHolds(ctx, load)
 		if err != nil {
 			return err
 		}
 		defer al.Close()
-		printHolds(e.stdout, holds, *all, time.Now())
+		now := time.Now()
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			for _, h := range holds {
+				if *all || retention.Open(h, now) {
+					if err := enc.Encode(retention.View(h, now)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}
+		printHolds(e.stdout, holds, *all, now)
 		return nil
 	case "release":
 		reason := fs.String("reason", "", "why it is released (required; recorded)")
-		if err := parseFlags(fs, reorder(args[1:])); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		if fs.NArg() != 1 {
@@ -365,7 +385,7 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "hold %s released: the next purge may delete what it kept\n", fs.Arg(0))
 		return nil
 	}
-	return usageError("unknown hold subcommand %q: add | list | release", args[0])
+	return usageError("unknown hold subcommand %q", sub)
 }
 
 func printHolds(out io.Writer, holds []store.Hold, all bool, now time.Time) {

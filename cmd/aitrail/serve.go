@@ -108,9 +108,6 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		return withHint(fmt.Errorf("cannot write to the audit log: %w", err),
 			"aitrail refuses to serve calls it cannot record; check the database and its disk")
 	}
-	if err := firstAdminKey(ctx, e, al, led); err != nil {
-		return err
-	}
 
 	redactor, err := newRedactor(cfg.Redact)
 	if err != nil {
@@ -176,6 +173,17 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		ReadHeaderTimeout: cfg.Timeouts.ReadHeader,
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	// The first admin key is made once the listener is bound (a gateway
+	// that cannot listen makes none, and a later start still shows it),
+	// and is durable before any call is served.
+	adminKey, err := firstAdminKey(ctx, al, led)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if adminKey != "" {
+		printAdminKey(e, adminKey, cfg.Data)
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -259,8 +267,9 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 		entries = append(entries, &ledger.Entry{Record: r})
 	}
 	red := cfg.Redacted()
+	v := currentVersion()
 	add(record.NewEvent(record.KindGatewayStarted, map[string]any{
-		"version": version, "listen": red.Listen, "upstream": red.Upstream, "database": red.Database,
+		"version": v.Version, "revision": v.Revision, "modified": v.Modified, "go_version": v.GoVersion, "listen": red.Listen, "upstream": red.Upstream, "database": red.Database,
 		"node": red.Node, "config_file": red.File, "require_reason": red.RequireReason,
 		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes,
 		"heartbeat": red.Heartbeat.String(), "bodies": red.Bodies, "retention": retentionSummary(red.Retention),
@@ -289,23 +298,24 @@ func retentionSummary(r config.Retention) map[string]string {
 	return out
 }
 
-// firstAdminKey creates and prints an admin key when there are no keys yet.
-func firstAdminKey(ctx context.Context, e *env, al *auditLog, led *ledger.Ledger) error {
+// firstAdminKey creates an admin key when there are no keys yet, and
+// returns its text ("" when there were keys).
+func firstAdminKey(ctx context.Context, al *auditLog, led *ledger.Ledger) (string, error) {
 	keys, err := al.store.Keys(ctx)
 	if err != nil {
-		return fmt.Errorf("list keys: %w", err)
+		return "", fmt.Errorf("list keys: %w", err)
 	}
 	if len(keys) > 0 {
-		return nil
+		return "", nil
 	}
-	text, err := createKey(ctx, al, led, "admin", identity.RoleAdmin, identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin})
-	if err != nil {
-		return err
-	}
+	return createKey(ctx, al, led, "admin", identity.RoleAdmin, identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin})
+}
+
+// printAdminKey shows the first admin key, once.
+func printAdminKey(e *env, text, data string) {
 	fmt.Fprintf(e.stdout, "aitrail: created the first admin key; it is shown only this once:\n\n    %s\n\n", text)
 	fmt.Fprintf(e.stdout, "Use it as a bearer token (OpenAI SDK: api_key=KEY; Ollama clients: header 'Authorization: Bearer KEY'), "+
-		"and make per-application keys with: aitrail keys create --actor NAME --role user --data %s\n\n", al.cfg.Data)
-	return nil
+		"and make per-application keys with: aitrail keys create --actor NAME --role user --data %s\n\n", data)
 }
 
 // lockDir takes an exclusive lock on the data directory, so that two
