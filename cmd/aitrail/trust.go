@@ -201,13 +201,14 @@ func verifyFleet(ctx context.Context, al *auditLog, logs []string, trusted []str
 		}
 		states[id] = s
 	}
-	var vs []note.Verifier
-	for _, k := range trusted {
-		if v, err := note.NewVerifier(k); err == nil {
-			vs = append(vs, v)
-		}
+	vs, err := noteVerifiers(trusted)
+	if err != nil {
+		return nil, err
 	}
-	rep := fleet.Verify(stored, anchored, note.VerifierList(vs...), states)
+	if vs == nil {
+		vs = note.VerifierList() // no key trusted: every signature fails
+	}
+	rep := fleet.Verify(stored, anchored, vs, states)
 	out := &fleetReport{OK: len(rep.Problems) == 0, Checked: rep.Checked, Anchored: rep.Anchored, Signer: rep.Signer, Problems: append([]string{}, rep.Problems...)}
 	if rep.Latest != nil {
 		out.Latest = rep.Latest.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00")

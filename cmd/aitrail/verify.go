@@ -288,13 +288,14 @@ func verifierList(al *auditLog, flagKeys []string) (note.Verifiers, error) {
 	return noteVerifiers(keys)
 }
 
-// noteVerifiers parses verifier keys (nil for none).
+// noteVerifiers parses verifier keys (nil for none). A key given twice
+// counts once (note.VerifierList refuses a repeated key as ambiguous).
 func noteVerifiers(keys []string) (note.Verifiers, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
 	var vs []note.Verifier
-	for _, k := range keys {
+	for _, k := range slices.Compact(slices.Sorted(slices.Values(keys))) {
 		v, err := note.NewVerifier(k)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("verifier key %q: %w", k, err), "a verifier key looks like NAME+HASH+BASE64; aitrail keys log-key prints the log's")
