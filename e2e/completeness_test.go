@@ -4,13 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -250,34 +247,12 @@ func TestGracefulShutdown(t *testing.T) {
 // prompt, and served again once the database is back. It needs
 // AITRAIL_TEST_POSTGRES (scripts/postgres.sh starts a server and sets it).
 func TestFailClosedPostgres(t *testing.T) {
-	dsn := os.Getenv("AITRAIL_TEST_POSTGRES")
-	if dsn == "" {
-		t.Skip("AITRAIL_TEST_POSTGRES is not set; start a server with: eval \"$(scripts/postgres.sh start)\"")
-	}
+	dsn, admin, name := postgresDatabase(t)
 	t.Parallel()
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { admin.Close() })
 	ctx := context.Background()
-	name := newID("aitrail_e2e_")
-	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		t.Fatalf("create database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)"); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatalf("AITRAIL_TEST_POSTGRES: %v", err)
-	}
-	u.Path = "/" + name
 
 	up := startUpstream(t)
-	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: u.String()})
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn})
 	key := g.createKey(t, "pg-user", "user")
 	chat := func(prompt string) string {
 		return `{"model":"tiny","stream":false,"messages":[{"role":"user","content":"` + prompt + `"}]}`

@@ -261,6 +261,8 @@ type gatewayConfig struct {
 	Config   string // YAML for a --config file, if any
 	Dir      string // the data directory (default: a new temporary one)
 	Database string // a postgres:// URL, or "" for SQLite in Dir
+	Node     string // --node, if set
+	Joined   bool   // a further node of a fleet: it prints no first admin key
 }
 
 // gateway is an 'aitrail serve' process and the data it writes.
@@ -322,7 +324,10 @@ func launchGateway(t testing.TB, cfg gatewayConfig) *gateway {
 	if cfg.Database != "" {
 		g.args = append(g.args, "--database", cfg.Database)
 	}
-	g.start(t, true)
+	if cfg.Node != "" {
+		g.args = append(g.args, "--node", cfg.Node)
+	}
+	g.start(t, !cfg.Joined)
 	return g
 }
 
@@ -652,9 +657,16 @@ func (g *gateway) query(t testing.TB, args ...string) []interaction {
 	sc := bufio.NewScanner(strings.NewReader(r.stdout))
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
-		var it interaction
+		// Unknown counts are null in the output; the tests compare them
+		// as -1, which the output itself must never hold.
+		it := interaction{TokensIn: -1, TokensOut: -1}
 		if err := json.Unmarshal(sc.Bytes(), &it); err != nil {
 			t.Fatalf("aitrail query --json printed %q: %v", sc.Text(), err)
+		}
+		for _, sentinel := range []string{`"tokens_in":-1`, `"tokens_out":-1`, `"response_seq":-1`} {
+			if strings.Contains(sc.Text(), sentinel) {
+				t.Fatalf("aitrail query --json printed %s where null is meant: %s", sentinel, sc.Text())
+			}
 		}
 		out = append(out, it)
 	}

@@ -522,28 +522,30 @@ func testIntegRollback(t *testing.T, src *integSource) {
 		t.Parallel()
 		integWantTampered(t, rolledBack(t), src.b, "truncated or rolled back")
 	})
-	t.Run("fork by the gateway", func(t *testing.T) {
+	t.Run("restored in place, continued by the gateway", func(t *testing.T) {
+		// The newer anchor file is kept: the gateway finds its log behind
+		// it, never signs over it, and continues in a new log that
+		// records the gap (TestBackupRestore follows the whole procedure).
 		t.Parallel()
 		dir := rolledBack(t)
-		before := len(integReadAnchor(t, dir))
 		g := integGateway(t, dir, src.up.URL, integConfig)
 		integCalls(t, g, src.key, "fork", src.run2+2) // longer than the second run
 		if code := g.stop(t); code != 0 {
 			t.Fatalf("aitrail serve exited %d on SIGTERM, want 0\n%s", code, g.log)
 		}
-		// The gateway knows only the database's checkpoints: it signs the
-		// fork's, and they go to the anchor beside the others.
-		t.Logf("the gateway signed %d checkpoints of the fork into an anchor that holds %d of the other branch",
-			len(integReadAnchor(t, dir))-before, before)
-		rep, r := integVerify(t, dir)
-		if r.code != 1 || rep.OK || rep.FirstBadSeq == nil {
-			t.Fatalf("aitrail verify --json on a fork: exit %d, ok %v; want 1, false\n%s%s", r.code, rep.OK, r.stdout, r.stderr)
+		for _, e := range integReadAnchor(t, dir) {
+			if e.Log == "main" && e.Size > src.n {
+				t.Errorf("the gateway anchored a checkpoint of the old log of size %d, beyond its %d records", e.Size, src.n)
+			}
 		}
-		if !rep.mentions("rewritten or forked") {
-			t.Errorf("no problem says the log was rewritten or forked: %v", rep.problems())
+		r := runAitrail(t, "verify", "--json", "--data", dir)
+		var rep restoreReport
+		if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+			t.Fatalf("aitrail verify --json: %q: %v", r.stdout, err)
 		}
-		if s := *rep.FirstBadSeq; s < src.b || s > first {
-			t.Errorf("first_bad_seq %d; want it from %d (the backup's size) to %d (the first checkpoint after)", s, src.b, first)
+		if r.code != 3 || !rep.OK || len(rep.Logs) != 2 || len(rep.Gaps) != 1 || rep.Gaps[0].MissingFrom != src.b || rep.Gaps[0].MissingTo != src.n-1 {
+			t.Fatalf("aitrail verify --json on a log continued after a restore: exit %d, ok %v, gaps %+v; want 3, true, records %d..%d missing\n%s%s",
+				r.code, rep.OK, rep.Gaps, src.b, src.n-1, r.stdout, r.stderr)
 		}
 	})
 	t.Run("fork signed at the sizes of the other branch", func(t *testing.T) {
@@ -837,39 +839,19 @@ func TestIntegrityWitness(t *testing.T) {
 		t.Fatalf("the witness cosigned the sizes %v; want the final checkpoints of both runs, %d and %d", before, b, n)
 	}
 
-	// The fork, first with the newer anchor file in place: the gateway
-	// sees that its database is behind what it anchored, and refuses to
-	// sign anything of the fork.
-	integReplace(t, filepath.Join(backup, "audit.db"), filepath.Join(dir, "audit.db"))
-	offset := len(g.log.String())
-	g.restart(t)
-	integCalls(t, g, key, "fork", 6) // past the size the witness holds
-	eventually(t, "the gateway refused to sign the fork", func() (bool, string) {
-		return strings.Contains(g.log.String()[offset:], "refusing to sign") && integMetric(t, g, "aitrail_checkpoint_failures_total") > 0,
-			g.log.String()[offset:]
-	})
-	if code := g.stop(t); code != 0 {
-		t.Fatalf("aitrail serve exited %d on SIGTERM, want 0\n%s", code, g.log)
-	}
-	if after := cosigned(); !slices.Equal(after, before) {
-		t.Errorf("the witness cosigned the sizes %v after the fork, %v before; want no cosignature of the fork", after, before)
-	}
-	rep, r := integVerify(t, dir)
-	if r.code != 1 || rep.OK || rep.FirstBadSeq == nil {
-		t.Fatalf("aitrail verify --json on the fork: exit %d, ok %v; want 1, false\n%s%s", r.code, rep.OK, r.stdout, r.stderr)
-	}
-	if !rep.mentions("rewritten or forked") && !rep.mentions("truncated or rolled back") {
-		t.Errorf("no problem says the log was forked or rolled back: %v", rep.problems())
-	}
-
-	// Then an attacker who also deletes the anchor file beside the
-	// database: the gateway has nothing left to tell it, signs the fork,
+	// An attacker who rolls the database back and deletes the anchor file
+	// beside it: the gateway has nothing left to tell it, signs the fork,
 	// and the witness, which holds the other branch, refuses it.
-	if err := os.Remove(filepath.Join(dir, "anchor.jsonl")); err != nil {
+	anchorPath := filepath.Join(dir, "anchor.jsonl")
+	saved, err := os.ReadFile(anchorPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(anchorPath); err != nil {
 		t.Fatal(err)
 	}
 	integReplace(t, filepath.Join(backup, "audit.db"), filepath.Join(dir, "audit.db"))
-	offset = len(g.log.String())
+	offset := len(g.log.String())
 	g.restart(t)
 	integCalls(t, g, key, "fork2", 6)
 	eventually(t, "the gateway logged that the witness did not take a checkpoint of the fork", func() (bool, string) {
@@ -892,6 +874,36 @@ func TestIntegrityWitness(t *testing.T) {
 		out := w.log.String()
 		return strings.Contains(out, "refused a checkpoint not proven consistent") || strings.Contains(out, "refused a fork"), out
 	})
+
+	// The same backup restored with the newer anchor file in place: the
+	// gateway sees that its database is behind what it anchored, never
+	// signs over it, and continues in a new log (main.r1) that records the
+	// gap. The witness, which does not know the new log's key yet, cosigns
+	// nothing of it, and nothing more of the old log.
+	if err := os.WriteFile(anchorPath, saved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	integReplace(t, filepath.Join(backup, "audit.db"), filepath.Join(dir, "audit.db"))
+	offset = len(g.log.String())
+	g.restart(t)
+	integCalls(t, g, key, "restored", 6)
+	if code := g.stop(t); code != 0 {
+		t.Fatalf("aitrail serve exited %d on SIGTERM, want 0\n%s", code, g.log)
+	}
+	if want := fmt.Sprintf("restored from a backup taken at record %d; records %d..%d recorded after it are missing", b-1, b, n-1); !strings.Contains(g.log.String()[offset:], want) {
+		t.Errorf("serve did not report %q:\n%s", want, g.log.String()[offset:])
+	}
+	if after := cosigned(); !slices.Equal(after, before) {
+		t.Errorf("the witness cosigned the sizes %v of the old log after the restore, %v before; want no more", after, before)
+	}
+	r = runAitrail(t, "verify", "--json", "--data", dir)
+	var rep restoreReport
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("aitrail verify --json: %q: %v", r.stdout, err)
+	}
+	if r.code != 3 || !rep.OK || len(rep.Gaps) != 1 || rep.Gaps[0].MissingFrom != b || rep.Gaps[0].MissingTo != n-1 {
+		t.Errorf("aitrail verify --json after the restore: exit %d, ok %v, gaps %+v; want 3, true, records %d..%d missing\n%s", r.code, rep.OK, rep.Gaps, b, n-1, r.stdout)
+	}
 	w.stop(t)
 }
 
@@ -1140,9 +1152,19 @@ type integWitness struct {
 // (and the key it makes) in state's directory, and returns once it serves.
 func startIntegWitness(t *testing.T, state, vkey string) *integWitness {
 	t.Helper()
+	return startWitnessAt(t, state, "127.0.0.1:0", vkey)
+}
+
+// startWitnessAt starts a witness listening on addr, of the logs vkeys.
+func startWitnessAt(t *testing.T, state, addr string, vkeys ...string) *integWitness {
+	t.Helper()
 	w := &integWitness{state: state, log: &syncBuffer{}, exited: make(chan struct{})}
 	ready := make(chan string, 1)
-	w.cmd = exec.Command(aitrailBin, "witness", "--state", state, "--log", vkey, "--listen", "127.0.0.1:0", "--name", "e2e.aitrail.test/witness")
+	args := []string{"witness", "--state", state, "--listen", addr, "--name", "e2e.aitrail.test/witness"}
+	for _, k := range vkeys {
+		args = append(args, "--log", k)
+	}
+	w.cmd = exec.Command(aitrailBin, args...)
 	w.cmd.Env = childEnv()
 	w.cmd.Stdout = &lineWriter{log: w.log, name: "stdout", onLine: func(string) {}}
 	w.cmd.Stderr = &lineWriter{log: w.log, name: "stderr", onLine: func(line string) {

@@ -3,14 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aitrail/aitrail/internal/config"
@@ -30,13 +34,21 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	dir := *data
-	if dir == "" {
+	kept := dir != ""
+	if !kept {
 		tmp, err := os.MkdirTemp("", "aitrail-demo-")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(tmp)
 		dir = tmp
+	}
+	// Commands to look further, for a log that is kept.
+	see := func(cmd string) string {
+		if !kept {
+			return ""
+		}
+		return " (aitrail " + cmd + " --data " + dir + ")"
 	}
 
 	upLn, err := net.Listen("tcp", "127.0.0.1:0")
@@ -66,13 +78,18 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	case err := <-served:
 		return fmt.Errorf("demo gateway: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "aitrail demo: gateway on http://%s in front of a stand-in model on %s\nlog in %s\n\n", addr, cfg.Upstream, dir)
+	where := "a temporary directory, removed at the end"
+	if kept {
+		where = dir
+	}
+	fmt.Fprintf(e.stdout, "aitrail demo: gateway on http://%s in front of a stand-in model on %s\nlog in %s\n\n", addr, cfg.Upstream, where)
 
 	al, err := openLog(ctx, cfg, false)
 	if err != nil {
 		return err
 	}
-	defer al.Close()
+	closeLog := sync.OnceValue(al.Close)
+	defer closeLog()
 	led := ledger.New(al.store, al.logID, ledger.Options{})
 	key, err := createKey(ctx, al, led, "alice", identity.RoleUser, identity.Identity{Actor: "demo", Role: identity.RoleAdmin})
 	led.Close()
@@ -117,14 +134,91 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 
-	fmt.Fprintf(e.stdout, "\nWhat the log holds (aitrail query --data %s):\n\n", dir)
+	fmt.Fprintf(e.stdout, "\nWhat the log holds%s:\n\n", see("query"))
 	its, err := query.Run(ctx, al.store, query.Filter{})
 	if err != nil {
 		return err
 	}
 	for i := range its {
-		printInteraction(e.stdout, &its[i])
+		printInteraction(e.stdout, &its[i], false)
 	}
-	fmt.Fprintf(e.stdout, "Integrity (aitrail verify --data %s):\n", dir)
-	return runVerify(ctx, e, []string{"--data", dir})
+	if err := closeLog(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Integrity%s:\n", see("verify"))
+	if err := runVerify(ctx, e, []string{"--data", dir}); err != nil {
+		return err
+	}
+	if len(its) > 0 {
+		if err := demoTamper(ctx, e, dir, its[0].Seq); err != nil {
+			return err
+		}
+	}
+	if kept {
+		fmt.Fprintf(e.stdout, "\nThe demo's log is kept in %s: try aitrail query, stats, verify or prove with --data %s.\n", dir, dir)
+	} else {
+		fmt.Fprintf(e.stdout, "\nThe demo's log was in a temporary directory, now removed. To keep it and look around:\n  aitrail demo --data DIR   then   aitrail query --data DIR, aitrail stats --data DIR, aitrail verify --data DIR\n")
+	}
+	return nil
+}
+
+// demoTamper plays an intruder with write access to the database: on a
+// copy of the demo's log it changes who made the call of record seq, and
+// shows verify catching it.
+func demoTamper(ctx context.Context, e *env, dir string, seq int64) error {
+	tmp, err := os.MkdirTemp("", "aitrail-demo-tampered-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if err := copyDir(dir, tmp); err != nil {
+		return fmt.Errorf("copy the demo's log: %w", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(tmp, "audit.db"))
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `UPDATE records SET actor = 'mallory' WHERE seq = ?`, seq)
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("tamper with the copy: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "\nNow an intruder with write access to the database edits record %d of a copy of the log, so that\n"+
+		"its call seems made by \"mallory\" (UPDATE records SET actor = 'mallory' WHERE seq = %d).\n"+
+		"Integrity of the tampered copy:\n", seq, seq)
+	err = runVerify(ctx, e, []string{"--data", tmp})
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != 1 {
+		return fmt.Errorf("verify did not catch the tampering of record %d (%v)", seq, err)
+	}
+	fmt.Fprintf(e.stdout, "verify caught it: exit status 1, naming record %d.\n", seq)
+	return nil
+}
+
+// copyDir copies the regular files of the directory tree src into dst,
+// readable by this user only.
+func copyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil {
+			return err
+		}
+		to := filepath.Join(dst, rel)
+		switch {
+		case d.IsDir():
+			return os.MkdirAll(to, 0o700)
+		case !d.Type().IsRegular() || d.Name() == "serve.lock":
+			return nil
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(to, b, 0o600)
+	})
 }

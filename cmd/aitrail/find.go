@@ -17,11 +17,11 @@ import (
 // that reads them once parsed: the value's type and the value.
 func piiValueFlags(fs *flag.FlagSet) func() (typ, value string, err error) {
 	byType := map[string]*string{
-		"EMAIL": fs.String("email", "", "an e-mail `address`"), "PHONE": fs.String("phone", "", "a phone `number`"),
-		"US_SSN": fs.String("ssn", "", "a US social security `number`"), "CREDIT_CARD": fs.String("card", "", "a card `number`"),
-		"IBAN": fs.String("iban", "", "an `IBAN`"), "IP_ADDRESS": fs.String("ip", "", "an IP `address`"),
+		"EMAIL": fs.String("email", "", "the data subject's e-mail `address`"), "PHONE": fs.String("phone", "", "the data subject's phone `number`"),
+		"US_SSN": fs.String("ssn", "", "the data subject's US social security `number`"), "CREDIT_CARD": fs.String("card", "", "the data subject's card `number`"),
+		"IBAN": fs.String("iban", "", "the data subject's `IBAN`"), "IP_ADDRESS": fs.String("ip", "", "the data subject's IP `address`"),
 	}
-	value := fs.String("value", "", "any other `value` (with --type, as that type)")
+	value := fs.String("value", "", "any other `value` of the data subject (with --type, as that type)")
 	typ := fs.String("type", "", "the `type` of --value (e.g. PASSPORT, or a custom type)")
 	return func() (string, string, error) {
 		var t, v string
@@ -118,7 +118,7 @@ func runFind(ctx context.Context, e *env, args []string) error {
 	}
 	fmt.Fprintf(e.stderr, "%d interactions held that value\n", len(its))
 	for i := range its {
-		printInteraction(e.stdout, &its[i])
+		printInteraction(e.stdout, &its[i], len(byLog) > 1)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,16 +16,20 @@ import (
 )
 
 func runKeys(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError("keys needs a subcommand: create, list, revoke or log-key")
+	sub, args, err := subcommand("keys", args)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("keys "+sub, flag.ContinueOnError)
 	load := configFlags(fs, e)
 	var actor, role string
 	if sub == "create" {
 		fs.StringVar(&actor, "actor", "", "the `id` of the person or application the key is for")
 		fs.StringVar(&role, "role", identity.RoleUser, "user, auditor or admin")
+	}
+	asJSON := false
+	if sub == "list" {
+		fs.BoolVar(&asJSON, "json", false, "one JSON object per key")
 	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -86,6 +91,15 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		if asJSON {
+			enc := json.NewEncoder(e.stdout)
+			for _, k := range keys {
+				if err := enc.Encode(keyView(k)); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
 		tw := tabwriter.NewWriter(e.stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "KEY_ID\tACTOR\tROLE\tCREATED\tCREATED_BY\tSTATE")
 		for _, k := range keys {
@@ -134,6 +148,28 @@ func runKeys(ctx context.Context, e *env, args []string) error {
 		return nil
 	}
 	return usageError("unknown keys subcommand %q: use create, list, revoke or log-key", sub)
+}
+
+// keyJSON is a key as 'aitrail keys list --json' shows it (never the key
+// itself, which is stored only hashed).
+type keyJSON struct {
+	KeyID     string  `json:"key_id"`
+	Actor     string  `json:"actor"`
+	Role      string  `json:"role"`
+	CreatedAt string  `json:"created_at"`
+	CreatedBy string  `json:"created_by"`
+	Revoked   bool    `json:"revoked"`
+	RevokedAt *string `json:"revoked_at"` // null while the key is valid
+}
+
+func keyView(k store.Key) keyJSON {
+	v := keyJSON{KeyID: k.ID, Actor: k.Actor, Role: k.Role, CreatedBy: k.CreatedBy,
+		CreatedAt: time.Unix(0, k.CreatedAt).UTC().Format(time.RFC3339Nano), Revoked: k.RevokedAt != 0}
+	if k.RevokedAt != 0 {
+		at := time.Unix(0, k.RevokedAt).UTC().Format(time.RFC3339Nano)
+		v.RevokedAt = &at
+	}
+	return v
 }
 
 // createKey makes a key, records its creation, and returns its text.

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 
 	"github.com/aitrail/aitrail/internal/store"
@@ -23,11 +24,12 @@ import (
 const usage = `aitrail: an audit gateway for self-hosted language models
 
 Usage:
-  aitrail serve    [--config FILE] [--listen ADDR] [--upstream URL] [--data DIR]
+  aitrail serve    [--config FILE] [--listen ADDR] [--upstream URL] [--data DIR] [--node NAME]
   aitrail demo     run the gateway in front of a built-in stand-in model and show what it records
   aitrail keys     create --actor ID --role user|auditor|admin | list | revoke KEY_ID | log-key
   aitrail query    [--actor A] [--session S] [--model M] [--status S] [--since T] [--until T] [--on DATE] [--json]
-  aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run)
+  aitrail stats    [--since T] [--until T] [--by actor|key|model|day] [--json]   usage figures from the log
+  aitrail verify   [--json]    check the log's integrity (exit 0 intact, 1 tampered, 2 cannot run, 3 intact but records lost in a restore)
   aitrail find     --email X | --phone X | --ssn X | --card X | --iban X | --ip X | --value V   every interaction that held a value
   aitrail redact   [--jsonl]   redact standard input with the configured rules (to test them)
   aitrail raw      SEQ --reason TEXT [--part clear|raw]   read a raw body from the encrypted vault (the read is recorded)
@@ -36,20 +38,23 @@ Usage:
                    | list [--all] | release ID --reason TEXT   legal holds: what every purge must keep
   aitrail erase    --email X | --phone X | ... --reason TEXT   erase a data subject's bodies ahead of schedule
   aitrail vault    keygen | rotate --old-key FILE   make a vault master key; re-wrap data keys after a key change
+  aitrail backup   -o DIR|FILE.tar [--log-key-out FILE] [--vault-key-out FILE]   an online backup, checked, with a manifest
+  aitrail restore  FROM --data DIR --log-key FILE [--vault-key FILE]   restore a backup into an empty data directory
   aitrail prove    SEQ [-o proof.json]   a self-contained proof that record SEQ is in the signed log
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
+  aitrail fleet    export-keys -o FILE | join --from FILE   hand the fleet-wide keys to a new node (PostgreSQL fleets)
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
   aitrail migrate  [--dry-run]   show the database's schema version; migrate it to this aitrail's (serve does so at start)
-  aitrail version
+  aitrail version  [--json]
+  aitrail help CMD [SUB]   (or aitrail CMD --help)   a command's usage and its flags
 
-Every command reads the same configuration: --config FILE, then AITRAIL_*
-environment variables, then flags (--data DIR for the log's directory).
+Every command reads the same configuration: --config FILE (default: the
+file serve was started with, recorded in DATA/serve.json), then AITRAIL_*
+environment variables, then flags (--data DIR for the log's directory,
+--node NAME for its log among those sharing a PostgreSQL database).
 See the README for the configuration file.
 `
-
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -96,6 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"demo":         runDemo,
 		"keys":         runKeys,
 		"query":        runQuery,
+		"stats":        runStats,
 		"verify":       runVerify,
 		"standin":      runStandin,
 		"prove":        runProve,
@@ -109,19 +115,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"hold":         runHold,
 		"erase":        runErase,
 		"migrate":      runMigrate,
+		"backup":       runBackup,
+		"restore":      runRestore,
+		"fleet":        runFleet,
 	}
 	name := args[0]
 	switch name {
 	case "help", "-h", "--help":
+		if len(args) > 1 {
+			return run(ctx, append(slices.Clone(args[1:]), "--help"), stdout, stderr)
+		}
 		fmt.Fprint(stdout, usage)
 		return 0
-	case "version", "--version":
-		fmt.Fprintln(stdout, "aitrail", version)
-		return 0
+	case "--version":
+		name = "version"
 	}
+	cmds["version"] = func(_ context.Context, e *env, args []string) error { return runVersion(e, args) }
 	cmd, ok := cmds[name]
 	if !ok {
-		fmt.Fprintf(stderr, "aitrail: error: unknown command %q\naitrail: hint: run 'aitrail help' for the commands\n", name)
+		fmt.Fprintf(stderr, "aitrail: error: unknown command %q\naitrail: hint: %s\n", name, unknownCommandHint(name, cmds))
 		return 2
 	}
 	err := cmd(ctx, e, args[1:])

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/aitrail/aitrail/internal/anchor"
+	"github.com/aitrail/aitrail/internal/backup"
 	"github.com/aitrail/aitrail/internal/config"
 	"github.com/aitrail/aitrail/internal/ledger"
 	"github.com/aitrail/aitrail/internal/pii"
@@ -25,15 +26,20 @@ import (
 // configFlags adds the flags every command shares and returns a function
 // that loads the configuration once the flags are parsed.
 func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
-	file := fs.String("config", "", "configuration `file` (YAML)")
-	fs.String("data", "", "`directory` of the audit log (default ./aitrail-data)")
+	file := fs.String("config", "", "configuration `file` (YAML); default: the one serve recorded in the data directory")
+	data := fs.String("data", "", "`directory` of the audit log (default ./aitrail-data)")
 	fs.String("database", "", "sqlite, or a postgres:// URL")
+	fs.String("node", "", "`name` of this gateway's log among those sharing a database (default main)")
 	return func() (config.Config, error) {
 		path := *file
 		if path == "" {
 			if v, ok := e.lookupEnv("AITRAIL_CONFIG"); ok {
 				path = v
 			}
+		}
+		rec, path, err := servedConfig(e, *data, path)
+		if err != nil {
+			return config.Config{}, err
 		}
 		c, err := config.Load(path, e.lookupEnv)
 		if err != nil {
@@ -42,7 +48,7 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 		var setErr error
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
-			case "data", "database", "listen", "upstream":
+			case "data", "database", "listen", "upstream", "node":
 				if err := c.Set(f.Name, f.Value.String()); err != nil && setErr == nil {
 					setErr = err
 				}
@@ -51,26 +57,15 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 		if setErr != nil {
 			return c, setErr
 		}
+		if err := followServe(e, fs, &c, rec, path); err != nil {
+			return c, err
+		}
 		if err := c.Validate(); err != nil {
 			return c, withHint(fmt.Errorf("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  ")),
 				"fix the settings named above in the config file, the AITRAIL_* variables or the flags")
 		}
 		return c, nil
 	}
-}
-
-// parseFlags parses args, printing usage errors the aitrail way.
-func parseFlags(fs *flag.FlagSet, args []string) error {
-	fs.SetOutput(discard{})
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(os.Stdout)
-			fs.PrintDefaults()
-			return err
-		}
-		return usageError("%s %v", fs.Name(), err)
-	}
-	return nil
 }
 
 type discard struct{}
@@ -87,6 +82,9 @@ type auditLog struct {
 	skey      string // the log's checkpoint signing key ("" if this machine has none)
 	vkey      string // its verifier key
 	pii       *pii.Index
+	// retired are the verifier keys of logs this node wrote before it was
+	// restored from a backup (DATA/log-LOG.pub), trusted for those logs.
+	retired []string
 }
 
 // checkpointer returns the log's checkpointer, with its anchors.
@@ -147,6 +145,9 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 		return nil, withHint(fmt.Errorf("no audit log in %s", c.Data),
 			"point --data (or AITRAIL_DATA, or --config) at the directory 'aitrail serve' uses")
 	}
+	if err := strayLog(c, create); err != nil {
+		return nil, err
+	}
 	key, err := secretKey(c.CommitmentKeyPath(), "commitment key", create)
 	if err != nil {
 		return nil, err
@@ -198,7 +199,11 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 			return nil, err
 		}
 	}
-	al := &auditLog{store: st, committer: committer, logID: c.Node, cfg: c, skey: skey, vkey: vkey, pii: index}
+	al := &auditLog{store: st, committer: committer, logID: backup.LogID(c.Node, vkey), cfg: c, skey: skey, vkey: vkey, pii: index}
+	if al.retired, err = retiredKeys(c); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if create {
 		if err := al.genesis(ctx); err != nil {
 			st.Close()

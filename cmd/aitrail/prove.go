@@ -21,7 +21,7 @@ func runProve(ctx context.Context, e *env, args []string) error {
 	load := configFlags(fs, e)
 	out := fs.String("o", "", "write the proof to this `file` (default: standard output)")
 	logID := fs.String("log", "", "the `log` of the record (default: this gateway's node)")
-	if err := parseFlags(fs, reorder(args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -126,7 +126,7 @@ func runVerifyProof(ctx context.Context, e *env, args []string) error {
 	key := fs.String("key", "", "the log's verifier `key`, as you know it independently (default: trust the bundle's)")
 	var witnesses stringList
 	fs.Var(&witnesses, "witness", "require a cosignature by the witness with this verifier `key` (repeatable)")
-	if err := parseFlags(fs, reorder(args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -166,33 +166,3 @@ func runVerifyProof(ctx context.Context, e *env, args []string) error {
 	}
 	return nil
 }
-
-// reorder moves flags before positional arguments, so that both
-// "prove 12 -o f" and "prove -o f 12" work.
-func reorder(args []string) []string {
-	var flags, pos []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) > 1 && a[0] == '-' {
-			flags = append(flags, a)
-			if !containsEq(a) && i+1 < len(args) && !isBoolFlag(a) {
-				flags = append(flags, args[i+1])
-				i++
-			}
-			continue
-		}
-		pos = append(pos, a)
-	}
-	return append(flags, pos...)
-}
-
-func containsEq(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '=' {
-			return true
-		}
-	}
-	return false
-}
-
-func isBoolFlag(s string) bool { return s == "-json" || s == "--json" || s == "-h" || s == "--help" }

@@ -6,10 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aitrail/aitrail/internal/query"
+	"github.com/aitrail/aitrail/internal/timespec"
 )
 
 func runQuery(ctx context.Context, e *env, args []string) error {
@@ -21,8 +23,8 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	fs.StringVar(&f.Actor, "actor", "", "only calls by this `actor`")
 	fs.StringVar(&f.Session, "session", "", "only calls in this `session`")
 	fs.StringVar(&f.Model, "model", "", "only calls to this `model`")
-	fs.StringVar(&f.Status, "status", "", "only calls with this `status`: ok, error, denied, blocked, client_aborted, interrupted, in_progress")
-	fs.StringVar(&since, "since", "", "from this `time` on: RFC 3339, a date (YYYY-MM-DD, UTC) or a duration ago (24h)")
+	fs.StringVar(&f.Status, "status", "", "only calls with this `status`: "+strings.Join(query.Statuses, ", "))
+	fs.StringVar(&since, "since", "", "from this `time` on: "+timespec.Syntax+" ago")
 	fs.StringVar(&until, "until", "", "before this `time` (same forms as --since)")
 	fs.StringVar(&on, "on", "", "on this `date` (YYYY-MM-DD, UTC)")
 	fs.IntVar(&f.Limit, "limit", 0, "at most `N` interactions (0: all)")
@@ -33,13 +35,12 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	if fs.NArg() != 0 {
 		return usageError("query takes only flags, got %q", fs.Arg(0))
 	}
-	now := time.Now()
-	var err error
-	if f.Since, err = parseTime(since, now); err != nil {
-		return usageError("--since: %v", err)
+	if err := query.CheckStatus(f.Status); err != nil {
+		return usageError("--status %v", err)
 	}
-	if f.Until, err = parseTime(until, now); err != nil {
-		return usageError("--until: %v", err)
+	var err error
+	if f.Since, f.Until, err = timeRange(since, until, time.Now()); err != nil {
+		return err
 	}
 	if on != "" {
 		d, err := time.Parse(time.DateOnly, on)
@@ -67,8 +68,12 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
+	nodes := map[string]bool{}
 	for i := range its {
-		printInteraction(e.stdout, &its[i])
+		nodes[its[i].LogID] = true
+	}
+	for i := range its {
+		printInteraction(e.stdout, &its[i], len(nodes) > 1)
 	}
 	if len(its) == 0 {
 		fmt.Fprintln(e.stderr, "no interactions match")
@@ -76,24 +81,27 @@ func runQuery(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// parseTime reads RFC 3339, a date (UTC midnight), or a duration before now.
-func parseTime(s string, now time.Time) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
+// timeRange reads --since and --until ("" is no bound).
+func timeRange(since, until string, now time.Time) (from, to time.Time, err error) {
+	if since != "" {
+		if from, err = timespec.Parse(since, now); err != nil {
+			return from, to, usageError("--since: %v", err)
+		}
 	}
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
+	if until != "" {
+		if to, err = timespec.Parse(until, now); err != nil {
+			return from, to, usageError("--until: %v", err)
+		}
 	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return from, to, usageError("--since %s is not before --until %s", since, until)
 	}
-	if d, err := time.ParseDuration(s); err == nil && d > 0 {
-		return now.Add(-d), nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-03-14T09:00:00Z, 2026-03-14 or 24h", s)
+	return from, to, nil
 }
 
-func printInteraction(w io.Writer, it *query.Interaction) {
+// printInteraction prints one interaction for a person; with node, the log
+// (node) it is in.
+func printInteraction(w io.Writer, it *query.Interaction, node bool) {
 	model := it.Model
 	if it.ModelDigest != "" {
 		model += "@" + it.ModelDigest[:min(12, len(it.ModelDigest))]
@@ -102,12 +110,16 @@ func printInteraction(w io.Writer, it *query.Interaction) {
 	if it.Actor == "" {
 		who = "(anonymous)"
 	}
-	fmt.Fprintf(w, "#%d  %s  %s  %s  %s  %s", it.Seq, it.Time, who, it.Endpoint, model, it.Status)
-	if it.TokensIn >= 0 || it.TokensOut >= 0 {
-		fmt.Fprintf(w, "  tokens %d in, %d out", it.TokensIn, it.TokensOut)
+	where := "#" + strconv.FormatInt(it.Seq, 10)
+	if node {
+		where = it.LogID + where
 	}
-	if it.LatencyMS > 0 {
-		fmt.Fprintf(w, "  %.1f ms", it.LatencyMS)
+	fmt.Fprintf(w, "%s  %s  %s  %s  %s  %s", where, it.Time, who, it.Endpoint, model, it.Status)
+	if it.TokensIn != nil || it.TokensOut != nil {
+		fmt.Fprintf(w, "  tokens %s in, %s out", count(it.TokensIn), count(it.TokensOut))
+	}
+	if it.LatencyMS != nil && *it.LatencyMS > 0 {
+		fmt.Fprintf(w, "  %.1f ms", *it.LatencyMS)
 	}
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "    client %s  request-id %s", it.ClientIP, it.CorrelationID)
@@ -142,4 +154,12 @@ func printInteraction(w io.Writer, it *query.Interaction) {
 
 func indent(s string) string {
 	return strings.ReplaceAll(strings.TrimSpace(s), "\n", "\n              ")
+}
+
+// count prints a count that may be unknown.
+func count(n *int64) string {
+	if n == nil {
+		return "?"
+	}
+	return strconv.FormatInt(*n, 10)
 }

@@ -61,7 +61,7 @@ func runRaw(ctx context.Context, e *env, args []string) error {
 	reason := fs.String("reason", "", "why you read it (recorded in the log; required)")
 	logID := fs.String("log", "", "the `log` of the record (default: this gateway's node)")
 	part := fs.String("part", "clear", "what to show: clear (the body before redaction) or raw (the exact bytes, when kept)")
-	if err := parseFlags(fs, reorder(args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {

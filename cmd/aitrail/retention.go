@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -20,18 +21,20 @@ import (
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/retention"
 	"github.com/aitrail/aitrail/internal/store"
+	"github.com/aitrail/aitrail/internal/timespec"
 )
 
 // runRetention shows the retention policy, or runs the purge by hand.
 func runRetention(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError("retention needs a subcommand: show | run [--dry-run]")
+	sub, args, err := subcommand("retention", args)
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("retention "+args[0], flag.ContinueOnError)
+	fs := flag.NewFlagSet("retention "+sub, flag.ContinueOnError)
 	load := configFlags(fs, e)
-	switch args[0] {
+	switch sub {
 	case "show":
-		if err := parseFlags(fs, args[1:]); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		al, holds, err := loadHolds(ctx, load)
@@ -42,8 +45,8 @@ func runRetention(ctx context.Context, e *env, args []string) error {
 		return retention.Policy{Retention: al.cfg.Retention}.Document(e.stdout, al.logID, holds, time.Now())
 	case "run":
 		dry := fs.Bool("dry-run", false, "say what would be deleted, and delete nothing")
-		asJSON := fs.Bool("json", false, "print the report as JSON")
-		if err := parseFlags(fs, args[1:]); err != nil {
+		asJSON := fs.Bool("json", false, "print the report as one JSON object")
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		w, err := loadWriter(ctx, e, load)
@@ -69,7 +72,7 @@ func runRetention(ctx context.Context, e *env, args []string) error {
 		}
 		return nil
 	}
-	return usageError("unknown retention subcommand %q: show | run [--dry-run]", args[0])
+	return usageError("unknown retention subcommand %q", sub)
 }
 
 // A writer is a log opened to change it: its store, a ledger appending to
@@ -262,12 +265,13 @@ func loadHolds(ctx context.Context, load func() (config.Config, error)) (*auditL
 
 // runHold sets, lists and releases legal holds.
 func runHold(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError("hold needs a subcommand: add | list | release")
+	sub, args, err := subcommand("hold", args)
+	if err != nil {
+		return err
 	}
-	fs := flag.NewFlagSet("hold "+args[0], flag.ContinueOnError)
+	fs := flag.NewFlagSet("hold "+sub, flag.ContinueOnError)
 	load := configFlags(fs, e)
-	switch args[0] {
+	switch sub {
 	case "add":
 		var h store.Hold
 		var since, until, expires string
@@ -275,11 +279,11 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		fs.StringVar(&h.Actor, "actor", "", "hold the records of this `actor`")
 		fs.StringVar(&h.Session, "session", "", "hold the records of this `session`")
 		fs.StringVar(&h.Model, "model", "", "hold the records of this `model`")
-		fs.StringVar(&since, "since", "", "hold records from this `time` (RFC 3339 or YYYY-MM-DD)")
-		fs.StringVar(&until, "until", "", "hold records before this `time`")
+		fs.StringVar(&since, "since", "", "hold records from this `time`: "+timespec.Syntax+" ago")
+		fs.StringVar(&until, "until", "", "hold records before this `time` (same forms as --since)")
 		fs.StringVar(&h.Text, "text", "", "hold interactions whose stored (redacted) prompt or answer contains this `text` (any case)")
-		fs.StringVar(&expires, "expires", "", "the hold ends by itself at this `time` (default: only when released)")
-		if err := parseFlags(fs, args[1:]); err != nil {
+		fs.StringVar(&expires, "expires", "", "the hold ends by itself at this `time` (a duration counts from now: 30d; default: only when released)")
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		if strings.TrimSpace(h.Reason) == "" {
@@ -289,11 +293,12 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		for _, t := range []struct {
 			flag, v string
 			to      *int64
-		}{{"--since", since, &h.Since}, {"--until", until, &h.Until}, {"--expires", expires, &h.Expires}} {
+			parse   func(string, time.Time) (time.Time, error)
+		}{{"--since", since, &h.Since, timespec.Parse}, {"--until", until, &h.Until, timespec.Parse}, {"--expires", expires, &h.Expires, timespec.ParseAhead}} {
 			if t.v == "" {
 				continue
 			}
-			v, err := retention.ParseTime(t.v)
+			v, err := t.parse(t.v, now)
 			if err != nil {
 				return usageError("%s: %v", t.flag, err)
 			}
@@ -329,19 +334,35 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		return nil
 	case "list":
 		all := fs.Bool("all", false, "also list released and expired holds")
-		if err := parseFlags(fs, args[1:]); err != nil {
+		asJSON := fs.Bool("json", false, "one JSON object per hold, as the holds API shows it")
+		if err := parseFlags(fs, args); err != nil {
 			return err
+		}
+		if fs.NArg() != 0 {
+			return usageError("hold list takes no arguments")
 		}
 		al, holds, err := loadHolds(ctx, load)
 		if err != nil {
 			return err
 		}
 		defer al.Close()
-		printHolds(e.stdout, holds, *all, time.Now())
+		now := time.Now()
+		if *asJSON {
+			enc := json.NewEncoder(e.stdout)
+			for _, h := range holds {
+				if *all || retention.Open(h, now) {
+					if err := enc.Encode(retention.View(h, now)); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		}
+		printHolds(e.stdout, holds, *all, now)
 		return nil
 	case "release":
 		reason := fs.String("reason", "", "why it is released (required; recorded)")
-		if err := parseFlags(fs, reorder(args[1:])); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		if fs.NArg() != 1 {
@@ -364,7 +385,7 @@ func runHold(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "hold %s released: the next purge may delete what it kept\n", fs.Arg(0))
 		return nil
 	}
-	return usageError("unknown hold subcommand %q: add | list | release", args[0])
+	return usageError("unknown hold subcommand %q", sub)
 }
 
 func printHolds(out io.Writer, holds []store.Hold, all bool, now time.Time) {
@@ -417,36 +438,66 @@ func runErase(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, err := w.purger().Erase(ctx, retention.ErasureRequest{Type: typ, Refs: refs, Reason: *reason})
+	logs, results, err := retention.EraseAll(ctx, retention.ErasureRequest{Type: typ, Refs: refs, Reason: *reason},
+		func(id string) (*retention.Purger, func(), error) {
+			p := w.purger()
+			if id == w.al.logID {
+				return p, func() {}, nil
+			}
+			// Another node's log in the shared database: its appends are
+			// serialised with the node's own (the store locks the log).
+			led := ledger.New(w.al.store, id, ledger.Options{})
+			p.Ledger = led
+			return p, func() { led.Close() }, nil
+		})
+	held := false
+	for _, id := range logs {
+		held = printErasure(e.stdout, id, results[id], w.vault != nil) || held
+	}
 	if err != nil {
 		return err
 	}
-	for _, l := range res.OtherLogs {
-		fmt.Fprintf(e.stderr, "log %s (another gateway) holds matching records too: run the request there\n", l)
-	}
-	switch {
-	case len(res.Records) == 0:
-		fmt.Fprintf(e.stdout, "No record of log %s holds that value; nothing to erase.\n", w.al.logID)
+	if len(logs) == 0 {
+		fmt.Fprintln(e.stdout, "No record holds that value; nothing to erase.")
 		return nil
-	case len(res.Held) > 0:
-		fmt.Fprintf(e.stdout, "Nothing erased: %d of the %d records are under legal hold (request recorded as event %d).\n",
-			len(res.Held), len(res.Records), res.Event)
-		for _, h := range res.Held {
-			fmt.Fprintf(e.stdout, "  record %d: hold %s (%s)\n", h.Seq, h.Hold.ID, h.Hold.Reason)
+	}
+	if slices.Contains(logs, w.al.logID) {
+		if err := w.al.signCheckpoint(ctx); err != nil {
+			return err
 		}
+	}
+	if held {
 		return &exitError{code: 1}
 	}
-	fmt.Fprintf(e.stdout, "Erased the bodies of %d records (%s); request recorded as event %d.\n",
-		len(res.Records), seqRanges(res.Records), res.Event)
+	return nil
+}
+
+// printErasure prints what an erasure request did on one log, and reports
+// whether a legal hold kept it from erasing.
+func printErasure(out io.Writer, logID string, res *retention.ErasureResult, vault bool) (held bool) {
+	switch {
+	case len(res.Records) == 0:
+		fmt.Fprintf(out, "No record of log %s holds that value; nothing to erase.\n", logID)
+		return false
+	case len(res.Held) > 0:
+		fmt.Fprintf(out, "Nothing erased in log %s: %d of the %d records are under legal hold (request recorded as event %d).\n",
+			logID, len(res.Held), len(res.Records), res.Event)
+		for _, h := range res.Held {
+			fmt.Fprintf(out, "  record %d: hold %s (%s)\n", h.Seq, h.Hold.ID, h.Hold.Reason)
+		}
+		return true
+	}
+	fmt.Fprintf(out, "Erased the bodies of %d records of log %s (%s); request recorded as event %d.\n",
+		len(res.Records), logID, seqRanges(res.Records), res.Event)
 	for _, layer := range retention.Layers {
 		if n, ok := res.Erased[layer]; ok {
-			fmt.Fprintf(e.stdout, "  %s: %d\n", layer, n)
+			fmt.Fprintf(out, "  %s: %d\n", layer, n)
 		}
 	}
-	if w.vault == nil {
-		fmt.Fprintf(e.stdout, "  raw: no vault\n")
+	if !vault {
+		fmt.Fprintf(out, "  raw: no vault\n")
 	}
-	return w.al.signCheckpoint(ctx)
+	return false
 }
 
 func seqRanges(seqs []int64) string {

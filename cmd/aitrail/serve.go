@@ -61,22 +61,47 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	ctx = store.WithLogger(ctx, logger) // the store reports migrations
 	began := time.Now()
 
-	if cfg.Database == "sqlite" {
-		if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
-			return withHint(fmt.Errorf("cannot create the data directory %s: %w", cfg.Data, err),
-				"choose a writable directory with --data DIR or AITRAIL_DATA")
-		}
-		unlock, err := lockDir(cfg.Data)
-		if err != nil {
-			return err
-		}
-		defer unlock()
+	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
+		return withHint(fmt.Errorf("cannot create the data directory %s: %w", cfg.Data, err),
+			"choose a writable directory with --data DIR or AITRAIL_DATA")
+	}
+	unlock, err := lockDir(cfg.Data)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	if err := checkJoined(ctx, cfg); err != nil {
+		return err
 	}
 	al, err := openLog(ctx, cfg, true)
 	if err != nil {
 		return err
 	}
 	defer al.Close()
+	if err := continueAfterRestore(ctx, al, logger); err != nil {
+		return err
+	}
+	node, err := joinFleet(ctx, al)
+	if err != nil {
+		return err
+	}
+	// The lease is kept until everything is written, the last checkpoint
+	// included; it ends before the store closes.
+	leaseLost := make(chan error, 1)
+	if node != nil {
+		leaseCtx, endLease := context.WithCancel(context.Background())
+		leaseDone := make(chan struct{})
+		go func() {
+			defer close(leaseDone)
+			if err := node.Run(leaseCtx); err != nil {
+				leaseLost <- err
+			}
+		}()
+		defer func() { endLease(); <-leaseDone }()
+	}
+	if err := config.WriteServeRecord(cfg); err != nil {
+		return err
+	}
 
 	m := metrics.New()
 	cp, err := al.checkpointer()
@@ -91,9 +116,6 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	if err := startEvents(ctx, al, led, system, cfg, logger); err != nil {
 		return withHint(fmt.Errorf("cannot write to the audit log: %w", err),
 			"aitrail refuses to serve calls it cannot record; check the database and its disk")
-	}
-	if err := firstAdminKey(ctx, e, al, led); err != nil {
-		return err
 	}
 
 	redactor, err := newRedactor(cfg.Redact)
@@ -161,6 +183,17 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// The first admin key is made once the listener is bound (a gateway
+	// that cannot listen makes none, and a later start still shows it),
+	// and is durable before any call is served.
+	adminKey, err := firstAdminKey(ctx, al, led)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	if adminKey != "" {
+		printAdminKey(e, adminKey, cfg.Data)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	// Checkpoints and heartbeats run until the calls in flight are done.
@@ -182,6 +215,13 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		signCheckpoints(bg, cp, observer.trigger, cfg.Checkpoint.Interval, m, logger)
 	}()
 	go func() { defer bgDone.Done(); heartbeats(bg, led, cfg.Heartbeat, logger) }()
+	if node != nil {
+		bgDone.Add(1)
+		go func() {
+			defer bgDone.Done()
+			fleetCheckpoints(bg, node, fleetInterval(cfg.Checkpoint.Interval), logger)
+		}()
+	}
 	defer func() { stopBG(); bgDone.Wait() }()
 	addr := ln.Addr().String()
 	logger.Info("aitrail serving", "listen", "http://"+addr, "upstream", cfg.Upstream,
@@ -193,6 +233,12 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
+	case err := <-leaseLost:
+		// Another gateway may write the log now: stop at once, writing
+		// nothing more (calls in flight are cut off and not recorded).
+		srv.Close()
+		return withHint(fmt.Errorf("stopped serving node %q: %w", al.logID, err),
+			"check the database connection and that no other gateway was started with this --node; then start this one again")
 	case <-ctx.Done():
 	}
 	logger.Info("shutting down: finishing calls in flight", "timeout", cfg.Timeouts.Shutdown)
@@ -230,8 +276,9 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 		entries = append(entries, &ledger.Entry{Record: r})
 	}
 	red := cfg.Redacted()
+	v := currentVersion()
 	add(record.NewEvent(record.KindGatewayStarted, map[string]any{
-		"version": version, "listen": red.Listen, "upstream": red.Upstream, "database": red.Database,
+		"version": v.Version, "revision": v.Revision, "modified": v.Modified, "go_version": v.GoVersion, "listen": red.Listen, "upstream": red.Upstream, "database": red.Database,
 		"node": red.Node, "config_file": red.File, "require_reason": red.RequireReason,
 		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes,
 		"heartbeat": red.Heartbeat.String(), "bodies": red.Bodies, "retention": retentionSummary(red.Retention),
@@ -263,23 +310,24 @@ func retentionSummary(r config.Retention) map[string]string {
 	return out
 }
 
-// firstAdminKey creates and prints an admin key when there are no keys yet.
-func firstAdminKey(ctx context.Context, e *env, al *auditLog, led *ledger.Ledger) error {
+// firstAdminKey creates an admin key when there are no keys yet, and
+// returns its text ("" when there were keys).
+func firstAdminKey(ctx context.Context, al *auditLog, led *ledger.Ledger) (string, error) {
 	keys, err := al.store.Keys(ctx)
 	if err != nil {
-		return fmt.Errorf("list keys: %w", err)
+		return "", fmt.Errorf("list keys: %w", err)
 	}
 	if len(keys) > 0 {
-		return nil
+		return "", nil
 	}
-	text, err := createKey(ctx, al, led, "admin", identity.RoleAdmin, identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin})
-	if err != nil {
-		return err
-	}
+	return createKey(ctx, al, led, "admin", identity.RoleAdmin, identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin})
+}
+
+// printAdminKey shows the first admin key, once.
+func printAdminKey(e *env, text, data string) {
 	fmt.Fprintf(e.stdout, "aitrail: created the first admin key; it is shown only this once:\n\n    %s\n\n", text)
 	fmt.Fprintf(e.stdout, "Use it as a bearer token (OpenAI SDK: api_key=KEY; Ollama clients: header 'Authorization: Bearer KEY'), "+
-		"and make per-application keys with: aitrail keys create --actor NAME --role user --data %s\n\n", al.cfg.Data)
-	return nil
+		"and make per-application keys with: aitrail keys create --actor NAME --role user --data %s\n\n", data)
 }
 
 // lockDir takes an exclusive lock on the data directory, so that two

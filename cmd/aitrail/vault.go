@@ -17,10 +17,10 @@ import (
 // --old-key vault.key.old'; start the gateways; destroy the old key file
 // (and its backups) once the rotation is done.
 func runVault(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 {
-		return usageError("vault needs a subcommand: keygen or rotate")
+	sub, args, err := subcommand("vault", args)
+	if err != nil {
+		return err
 	}
-	sub, args := args[0], args[1:]
 	fs := flag.NewFlagSet("vault "+sub, flag.ContinueOnError)
 	load := configFlags(fs, e)
 	var olds stringList

@@ -12,6 +12,8 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/aitrail/aitrail/internal/anchor"
+	"github.com/aitrail/aitrail/internal/backup"
+	"github.com/aitrail/aitrail/internal/fleet"
 	"github.com/aitrail/aitrail/internal/ledger"
 )
 
@@ -34,7 +36,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		return cantRun(err)
 	}
 	defer al.Close()
-	verifiers, err := verifierList(al, keys)
+	tk, err := loadTrustKeys(ctx, al, keys)
 	if err != nil {
 		return cantRun(err)
 	}
@@ -68,8 +70,13 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		for _, id := range ids {
-			expected[id] = "the anchor " + f + " holds its checkpoints"
+			if id != fleet.AnchorID {
+				expected[id] = "the anchor " + f + " holds its checkpoints"
+			}
 		}
+	}
+	for id := range tk.db {
+		expected[id] = "its node recorded its verifier key in the database"
 	}
 	for _, id := range logs {
 		delete(expected, id)
@@ -78,6 +85,10 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		logs = append(logs, id)
 	}
 	slices.Sort(logs)
+	links, err := backup.Links(ctx, al.store, logs)
+	if err != nil {
+		return cantRun(err)
+	}
 	start := time.Now()
 	type logReport struct {
 		Log         string           `json:"log"`
@@ -94,11 +105,23 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		Pruned      int64            `json:"pruned"`
 		Problems    []ledger.Problem `json:"problems"`
 		Warnings    []ledger.Problem `json:"warnings"`
+		Trust       string           `json:"trust_anchor"`
+		TrustNote   string           `json:"trust_warning,omitempty"`
+		Restore     *restoreGap      `json:"restore,omitempty"`
+		Hint        string           `json:"hint,omitempty"`
 	}
 	var reps []logReport
+	ledgerReps := map[string]*ledger.Report{}
 	ok := true
+	var trusted []string
 	for _, id := range logs {
-		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: verifiers, StoredTree: true}
+		tr, err := tk.forLog(id)
+		if err != nil {
+			return cantRun(err)
+		}
+		trusted = append(trusted, tr.keys...)
+		opts := ledger.VerifyOptions{Committer: al.committer, Verifiers: tr.verifiers, StoredTree: true}
+		restoreLinks(&opts, links, id)
 		for _, f := range cfg.AnchorFiles() {
 			notes, err := anchor.NewFile(f).Checkpoints(ctx, id)
 			if err := readAnchor(err); err != nil {
@@ -114,17 +137,70 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			rep.Problems = append(slices.Clone(damaged), rep.Problems...)
 			damaged = damaged[:0] // once per verify, with the first log
 		}
+		origin, err := checkOriginKey(ctx, al.store, id, tr)
+		if err != nil {
+			return cantRun(fmt.Errorf("verify log %q: %w", id, err))
+		}
+		if extra := append(tr.problems, origin...); len(extra) > 0 {
+			rep.Problems = append(extra, rep.Problems...)
+		}
 		if why, ok := expected[id]; ok && rep.Records == 0 {
 			rep.Problems = append([]ledger.Problem{{Seq: 0, Cause: "the log is missing from the database, but " + why + ": deleted or replaced"}}, rep.Problems...)
 		}
+		ledgerReps[id] = rep
+		hint := behindHint(ctx, al, id, rep, links, tr.verifiers, opts.Anchored)
 		ok = ok && rep.OK()
 		reps = append(reps, logReport{Log: id, OK: rep.OK(), Records: rep.Records, Bodies: rep.Bodies,
 			Head: rep.Head.String(), Root: rep.Root.String(), Checkpoints: rep.Checkpoints, Anchored: rep.Anchored,
 			Covered: rep.Covered, Uncovered: max(rep.Pruned+rep.Records-rep.Covered, 0), Erased: rep.Erased, Pruned: rep.Pruned,
-			Problems: rep.Problems, Warnings: rep.Warnings})
+			Problems: rep.Problems, Warnings: rep.Warnings, Hint: hint, Trust: tr.anchor, TrustNote: tr.warning})
+	}
+	// A log restored from a backup and the log that continues it: the link
+	// must hold, and the gap is reported.
+	all, err := noteVerifiers(append(trusted, al.retired...))
+	if err != nil {
+		return cantRun(err)
+	}
+	gaps := []restoreGap{}
+	for i := range reps {
+		r := &reps[i]
+		if link := links[r.Log]; link != nil {
+			bad := ledger.CheckRestore(link, ledgerReps[link.Log], all)
+			for _, p := range bad {
+				r.Problems = append(r.Problems, ledger.Problem{Seq: 0, Cause: "log.restored: " + p})
+			}
+			for j := range reps {
+				// The handover is the old key's signature on the restored
+				// size and root, as a checkpoint's would be.
+				if o := &reps[j]; len(bad) == 0 && o.Log == link.Log && o.Covered < link.Size {
+					o.Covered, o.Uncovered = link.Size, 0
+				}
+			}
+			var missing int64
+			if old := ledgerReps[link.Log]; old != nil {
+				missing = old.Missing
+			}
+			g := gapOf(link, missing)
+			r.Restore, gaps = &g, append(gaps, g)
+		} else if link := links.ContinuedIn(r.Log); link != nil {
+			g := gapOf(link, ledgerReps[r.Log].Missing)
+			r.Restore = &g
+		}
+		r.OK = len(r.Problems) == 0
+		ok = ok && r.OK
+	}
+	fr, err := verifyFleet(ctx, al, logs, trusted)
+	if err != nil {
+		return cantRun(fmt.Errorf("verify the fleet checkpoints: %w", err))
+	}
+	if fr != nil {
+		ok = ok && fr.OK
 	}
 	if *asJSON {
-		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds()}
+		out := map[string]any{"ok": ok, "logs": reps, "seconds": time.Since(start).Seconds(), "restore_gaps": gaps}
+		if fr != nil {
+			out["fleet"] = fr
+		}
 		var n int64
 		for _, r := range reps {
 			n += r.Records
@@ -140,6 +216,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		for _, r := range reps {
 			if !r.OK {
 				fmt.Fprintf(e.stdout, "log %s: TAMPERED: first bad record is %d: %s\n", r.Log, r.Problems[0].Seq, r.Problems[0].Cause)
+				fmt.Fprintf(e.stdout, "  trust anchor: %s\n", r.Trust)
 				const show = 20
 				for i, p := range r.Problems {
 					if i == show {
@@ -148,9 +225,16 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 					}
 					fmt.Fprintf(e.stdout, "  record %d: %s\n", p.Seq, p.Cause)
 				}
+				if r.Hint != "" {
+					fmt.Fprintf(e.stdout, "  hint: %s\n", r.Hint)
+				}
 				continue
 			}
 			fmt.Fprintf(e.stdout, "log %s: intact: %d records, %d bodies checked, head %s\n", r.Log, r.Records, r.Bodies, r.Head)
+			fmt.Fprintf(e.stdout, "  trust anchor: %s\n", r.Trust)
+			if r.TrustNote != "" {
+				fmt.Fprintf(e.stdout, "  warning: %s\n", r.TrustNote)
+			}
 			if r.Pruned > 0 {
 				fmt.Fprintf(e.stdout, "  records 0 to %d pruned under the retention policy (a log.pruned event records it); verified from the signed checkpoint at %d\n", r.Pruned-1, r.Pruned)
 			}
@@ -159,6 +243,9 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			}
 			for _, w := range r.Warnings {
 				fmt.Fprintf(e.stdout, "  warning: record %d: %s\n", w.Seq, w.Cause)
+			}
+			if g := r.Restore; g != nil {
+				fmt.Fprintf(e.stdout, "  RESTORED FROM A BACKUP: %s\n", g.Message)
 			}
 			switch {
 			case r.Checkpoints == 0:
@@ -173,9 +260,16 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if len(reps) == 0 {
 			fmt.Fprintln(e.stdout, "the audit database holds no log yet")
 		}
+		printFleet(e.stdout, fr)
 	}
 	if !ok {
 		return &exitError{code: 1}
+	}
+	if len(gaps) > 0 {
+		if !*asJSON {
+			fmt.Fprintf(e.stdout, "intact, but records are missing: the log was restored from a backup (a log.restored event records it); exit 3\n")
+		}
+		return &exitError{code: 3}
 	}
 	return nil
 }
@@ -186,15 +280,22 @@ func verifierList(al *auditLog, flagKeys []string) (note.Verifiers, error) {
 	keys := flagKeys
 	if len(keys) == 0 {
 		keys = append(keys, al.cfg.LogKeys...)
+		keys = append(keys, al.retired...)
 		if al.vkey != "" {
 			keys = append(keys, al.vkey)
 		}
 	}
+	return noteVerifiers(keys)
+}
+
+// noteVerifiers parses verifier keys (nil for none). A key given twice
+// counts once (note.VerifierList refuses a repeated key as ambiguous).
+func noteVerifiers(keys []string) (note.Verifiers, error) {
 	if len(keys) == 0 {
 		return nil, nil
 	}
 	var vs []note.Verifier
-	for _, k := range keys {
+	for _, k := range slices.Compact(slices.Sorted(slices.Values(keys))) {
 		v, err := note.NewVerifier(k)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("verifier key %q: %w", k, err), "a verifier key looks like NAME+HASH+BASE64; aitrail keys log-key prints the log's")

@@ -102,6 +102,10 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		Nonce:      record.NewNonce(),
 	}
 	c.attribute(rec)
+	if c.id.KeyID != "" {
+		// Which key made the call, for usage by key ('aitrail stats').
+		rec.Detail = mustJSON(map[string]string{"key_id": c.id.KeyID})
+	}
 	rec.ModelDigest = s.models.Digest(r.Context(), req.Model)
 	rb := requestBody(req)
 	var clear []byte
@@ -153,7 +157,11 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 func (s *Server) refuseBlocked(w http.ResponseWriter, r *http.Request, c *caller, api dialect.API, rec *record.Record, raw []byte, rb record.RequestBody, found []redact.Finding, blocked []redact.Type) {
 	msg := "aitrail: the request contains " + typesOf(blocked) + ", which this gateway's policy does not let through; remove it and try again"
 	rec.Status = record.StatusBlocked
-	rec.Detail = mustJSON(map[string]any{"error": msg, "http_status": http.StatusForbidden, "blocked_types": blocked})
+	detail := map[string]any{"error": msg, "http_status": http.StatusForbidden, "blocked_types": blocked}
+	if c.id.KeyID != "" {
+		detail["key_id"] = c.id.KeyID
+	}
+	rec.Detail = mustJSON(detail)
 	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
 	rec.RawLen = int64(len(raw))
 	status := http.StatusForbidden

@@ -341,6 +341,7 @@ func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
 	}
 	s.metrics.Requests.WithLabelValues(c.endpoint, o.status).Inc()
 	s.metrics.Latency.WithLabelValues(c.endpoint).Observe(time.Since(c.start).Seconds())
+	s.metrics.Usage.Observe(c.id.Actor, c.id.KeyID, c.req.Model, rec.Status, rec.TokensIn, rec.TokensOut)
 	return nil
 }
 

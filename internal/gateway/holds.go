@@ -14,6 +14,7 @@ import (
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/retention"
 	"github.com/aitrail/aitrail/internal/store"
+	"github.com/aitrail/aitrail/internal/timespec"
 )
 
 // Holds sets, lists and releases legal holds, recording every change in
@@ -26,24 +27,6 @@ type Holds interface {
 
 // maxHoldBody is the most a request of the holds API may send.
 const maxHoldBody = 64 << 10
-
-// holdJSON is a hold as the API shows it: as the log's hold.added event
-// records it, with its state; times are RFC 3339, absent when unset.
-type holdJSON struct {
-	retention.HoldDetail
-	Open          bool   `json:"open"` // neither released nor expired
-	CreatedAt     string `json:"created_at"`
-	CreatedBy     string `json:"created_by"`
-	ReleasedAt    string `json:"released_at,omitempty"`
-	ReleasedBy    string `json:"released_by,omitempty"`
-	ReleaseReason string `json:"release_reason,omitempty"`
-}
-
-func toHoldJSON(h store.Hold, now time.Time) holdJSON {
-	return holdJSON{HoldDetail: retention.Detail(h), Open: retention.Open(h, now),
-		CreatedAt: retention.Stamp(h.CreatedAt), CreatedBy: h.CreatedBy,
-		ReleasedAt: retention.Stamp(h.ReleasedAt), ReleasedBy: h.ReleasedBy, ReleaseReason: h.ReleaseReason}
-}
 
 // holdsAPI authorizes a call of the holds API: errors are OpenAI-shaped,
 // as for the rest of /aitrail/v1, and refusals are auth.denied events.
@@ -73,10 +56,10 @@ func (s *Server) listHolds(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	out := []holdJSON{}
+	out := []retention.HoldView{}
 	for _, h := range holds {
 		if all || retention.Open(h, now) {
-			out = append(out, toHoldJSON(h, now))
+			out = append(out, retention.View(h, now))
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"holds": out})
@@ -108,14 +91,16 @@ func (s *Server) addHold(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h := store.Hold{Reason: req.Reason, Actor: req.Actor, Session: req.Session, Model: req.Model, Text: req.Text}
+	now := time.Now()
 	for _, t := range []struct {
 		name, v string
 		to      *int64
-	}{{"since", req.Since, &h.Since}, {"until", req.Until, &h.Until}, {"expires", req.Expires, &h.Expires}} {
+		parse   func(string, time.Time) (time.Time, error)
+	}{{"since", req.Since, &h.Since, timespec.Parse}, {"until", req.Until, &h.Until, timespec.Parse}, {"expires", req.Expires, &h.Expires, timespec.ParseAhead}} {
 		if t.v == "" {
 			continue
 		}
-		v, err := retention.ParseTime(t.v)
+		v, err := t.parse(t.v, now)
 		if err != nil {
 			replyError(w, dialect.OpenAI, http.StatusBadRequest, "aitrail: "+t.name+": "+err.Error())
 			return
@@ -142,7 +127,7 @@ func (s *Server) addHold(w http.ResponseWriter, r *http.Request) {
 		replyError(w, dialect.OpenAI, http.StatusServiceUnavailable, "aitrail: the hold could not be set; the gateway's log says why")
 		return
 	}
-	writeJSON(w, http.StatusCreated, toHoldJSON(h, time.Now()))
+	writeJSON(w, http.StatusCreated, retention.View(h, time.Now()))
 }
 
 // releaseHold serves POST /aitrail/v1/holds/{id}/release with
@@ -181,7 +166,7 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		for _, h := range holds {
 			if h.ID == id {
-				writeJSON(w, http.StatusOK, toHoldJSON(h, time.Now()))
+				writeJSON(w, http.StatusOK, retention.View(h, time.Now()))
 				return
 			}
 		}

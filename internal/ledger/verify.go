@@ -48,6 +48,12 @@ type VerifyOptions struct {
 	// are read. Erasures of earlier bodies are taken on trust; a full
 	// verification checks them.
 	From *Position
+	// Restored, if above 0, is the size at which the log was restored from
+	// a backup and continued in another log (whose log.restored event says
+	// so, see CheckRestore). Anchored checkpoints beyond it are then the
+	// records lost since the backup (Report.Missing), not a rollback; the
+	// log must end exactly there.
+	Restored int64
 }
 
 // A Position is where a verification ended: the records before Size were
@@ -92,6 +98,10 @@ type Report struct {
 	Covered int64
 	// End is where this verification ended, to resume from.
 	End Position
+	// Missing, for a log restored at its end (VerifyOptions.Restored), is
+	// the size of the largest anchored checkpoint beyond it: records End.Size
+	// to Missing-1 were recorded after the backup and are lost. 0 if none.
+	Missing int64
 }
 
 // OK reports whether no problem was found.
@@ -116,6 +126,7 @@ func Verify(ctx context.Context, st VerifyStore, logID string, opts VerifyOption
 		bodies: map[int64]bodyRef{},
 		erased: map[int64]int64{},
 	}
+	v.restored = opts.Restored
 	base, err := st.Base(ctx, logID)
 	if err != nil {
 		return nil, err
@@ -213,6 +224,7 @@ type verifier struct {
 	cpSize, coveredBelow int64
 	cps                  []checkpoint // checkpoints to compare, by size
 	next                 int          // the first of cps not yet reached
+	restored             int64        // VerifyOptions.Restored
 }
 
 // mismatch is a checkpoint the log does not match.
@@ -656,6 +668,10 @@ func (v *verifier) finishCheckpoints() {
 		v.rep.Checkpoints++
 		if c.anchored {
 			v.rep.Anchored++
+		}
+		if v.restored > 0 && v.restored == v.tree.n && c.anchored {
+			v.rep.Missing = max(v.rep.Missing, c.Size) // lost since the backup it was restored from
+			continue
 		}
 		v.problem(v.tree.n, "the log has %d records but the %s covers %d: the log was truncated or rolled back",
 			v.tree.n, c.where, c.Size)

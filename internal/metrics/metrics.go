@@ -37,6 +37,8 @@ type Metrics struct {
 	VerifyOK       prometheus.Gauge // 1 if the latest verification found the log intact, else 0
 	VerifiedSize   prometheus.Gauge // records verified so far
 	VerifyLastTime prometheus.Gauge // Unix time of the latest verification
+
+	Usage *Usage // calls, tokens and errors per actor, key and model (bounded)
 }
 
 // New returns registered collectors, including the Go runtime's.
@@ -104,6 +106,8 @@ func New() *Metrics {
 			Name: "aitrail_verify_last_run_timestamp_seconds", Help: "When the background verification last ran.",
 		}),
 	}
+	m.Usage = newUsage()
+	m.reg.MustRegister(m.Usage.collectors()...)
 	m.reg.MustRegister(m.VaultFailures, m.RetentionErased, m.RetentionFailures, m.VerifyOK, m.VerifiedSize, m.VerifyLastTime, m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
 		m.QueueDepth, m.UpstreamErrors, m.InFlight, m.Latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -4,9 +4,13 @@
 package query
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/aitrail/aitrail/internal/record"
@@ -36,7 +40,7 @@ type Filter struct {
 type Interaction struct {
 	LogID          string          `json:"log_id"`
 	Seq            int64           `json:"seq"`
-	ResponseSeq    *int64          `json:"response_seq"`
+	ResponseSeq    *int64          `json:"response_seq"` // null: no outcome recorded (yet)
 	Time           string          `json:"time"`
 	Actor          string          `json:"actor"`
 	Role           string          `json:"role"`
@@ -50,12 +54,12 @@ type Interaction struct {
 	Stream         bool            `json:"stream"`
 	Params         json.RawMessage `json:"params"`
 	Status         string          `json:"status"`
-	UpstreamStatus int64           `json:"upstream_status"`
+	UpstreamStatus *int64          `json:"upstream_status"` // null: the upstream was not reached
 	DoneReason     string          `json:"done_reason"`
-	TokensIn       int64           `json:"tokens_in"`
-	TokensOut      int64           `json:"tokens_out"`
-	LatencyMS      float64         `json:"latency_ms"`
-	TTFTMS         float64         `json:"ttft_ms"`
+	TokensIn       *int64          `json:"tokens_in"`  // null: unknown (the upstream did not say)
+	TokensOut      *int64          `json:"tokens_out"` // null: unknown
+	LatencyMS      *float64        `json:"latency_ms"` // null: no outcome recorded
+	TTFTMS         *float64        `json:"ttft_ms"`    // null: not streamed, or no content chunk
 	Prompt         string          `json:"prompt"`
 	Response       string          `json:"response"`
 	Thinking       string          `json:"thinking,omitempty"`
@@ -74,8 +78,27 @@ const (
 	StatusInProgress = "in_progress" // no outcome recorded yet
 )
 
-// Run returns the interactions matching f, in log and sequence order.
+// Statuses are the statuses an interaction can have, which Filter.Status
+// takes.
+var Statuses = []string{record.StatusOK, record.StatusError, record.StatusDenied, record.StatusBlocked,
+	record.StatusClientAborted, record.StatusInterrupted, StatusInProgress}
+
+// CheckStatus returns an error naming the valid statuses if s is not one
+// of them ("" is: it selects every status).
+func CheckStatus(s string) error {
+	if s == "" || slices.Contains(Statuses, s) {
+		return nil
+	}
+	return fmt.Errorf("%q is not a status: use %s", s, strings.Join(Statuses, ", "))
+}
+
+// Run returns the interactions matching f in time order, the earliest
+// first: across the logs of several nodes by the time their requests were
+// recorded, within one log in sequence order.
 func Run(ctx context.Context, st Store, f Filter) ([]Interaction, error) {
+	if err := CheckStatus(f.Status); err != nil {
+		return nil, err
+	}
 	sf := store.Filter{Kinds: []string{record.KindRequest}, Actor: f.Actor, Session: f.Session, Model: f.Model, LogID: f.LogID, Seqs: f.Seqs}
 	if !f.Since.IsZero() {
 		sf.Since = f.Since.UnixNano()
@@ -87,6 +110,9 @@ func Run(ctx context.Context, st Store, f Filter) ([]Interaction, error) {
 	if err != nil {
 		return nil, err
 	}
+	slices.SortStableFunc(reqs, func(a, b *record.Record) int {
+		return cmp.Or(cmp.Compare(a.Time, b.Time), cmp.Compare(a.LogID, b.LogID), cmp.Compare(a.Seq, b.Seq))
+	})
 	// The outcome of each request, by log.
 	byLog := map[string][]int64{}
 	for _, r := range reqs {
@@ -135,7 +161,6 @@ func join(ctx context.Context, st Store, q, a *record.Record) (Interaction, erro
 		Actor: q.Actor, Role: q.Role, Session: q.Session, Reason: q.Reason, ClientIP: q.ClientIP,
 		CorrelationID: q.CorrelationID, Endpoint: q.Endpoint, Model: q.Model, ModelDigest: q.ModelDigest,
 		Stream: q.Stream, Params: json.RawMessage(q.Params), Status: q.Status,
-		TokensIn: -1, TokensOut: -1,
 	}
 	if len(it.Params) == 0 {
 		it.Params = json.RawMessage("{}")
@@ -163,10 +188,22 @@ func join(ctx context.Context, st Store, q, a *record.Record) (Interaction, erro
 		it.Error = "the gateway stopped before this call finished"
 		return it, nil
 	}
-	it.UpstreamStatus, it.DoneReason = a.UpstreamStatus, a.DoneReason
-	it.TokensIn, it.TokensOut = a.TokensIn, a.TokensOut
-	it.LatencyMS = float64(a.LatencyUS) / 1000
-	it.TTFTMS = float64(a.TTFTUS) / 1000
+	it.DoneReason = a.DoneReason
+	if a.UpstreamStatus > 0 {
+		it.UpstreamStatus = &a.UpstreamStatus
+	}
+	if a.TokensIn >= 0 {
+		it.TokensIn = &a.TokensIn
+	}
+	if a.TokensOut >= 0 {
+		it.TokensOut = &a.TokensOut
+	}
+	ms := float64(a.LatencyUS) / 1000
+	it.LatencyMS = &ms
+	if a.TTFTUS > 0 {
+		ttft := float64(a.TTFTUS) / 1000
+		it.TTFTMS = &ttft
+	}
 	if !a.RawHash.IsZero() {
 		it.ResponseHash = a.RawHash.String()
 	}

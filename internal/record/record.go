@@ -60,6 +60,7 @@ const (
 	KindHoldReleased   = "hold.released"           // a legal hold was released
 	KindPruned         = "log.pruned"              // the records before a signed checkpoint were deleted (Detail: Prune)
 	KindErasureRequest = "erasure.requested"       // a data subject's erasure request, and its outcome
+	KindRestored       = "log.restored"            // the first record of a log that continues one restored from a backup (Detail: Restore)
 )
 
 // Statuses of model calls.
@@ -436,6 +437,30 @@ type Erasure struct {
 	Cutoff string `json:"cutoff,omitempty"`
 	// Held counts the records past the policy that a legal hold kept.
 	Held int64 `json:"held,omitempty"`
+}
+
+// Restore is the Detail of a log.restored event, the first record of a log
+// that continues another (Log) after it was restored from a backup: the
+// restored log holds Size records, whose last entry hash is Head and whose
+// Merkle root is Root, while its anchors hold a checkpoint of AnchoredSize
+// records (Anchored, whose SHA-256 is AnchoredHash): records MissingFrom to
+// MissingTo were recorded after the backup and are lost. OriginKey is the
+// verifier key of the new log; Handover is a note signed by the restored
+// log's key that vouches for it (see docs/FORMAT.md).
+type Restore struct {
+	LogID         string `json:"log_id"`
+	FormatVersion int    `json:"format_version"`
+	OriginKey     string `json:"origin_key"`
+	Log           string `json:"log"`
+	Size          int64  `json:"size"`
+	Head          string `json:"head"` // hex
+	Root          string `json:"root"` // base64
+	AnchoredSize  int64  `json:"anchored_size"`
+	Anchored      string `json:"anchored"`
+	AnchoredHash  string `json:"anchored_hash"` // hex
+	MissingFrom   int64  `json:"missing_from"`
+	MissingTo     int64  `json:"missing_to"`
+	Handover      string `json:"handover"`
 }
 
 // Prune is the Detail of a log.pruned event: the records before Size were

@@ -313,14 +313,3 @@ func bodyText(b []byte) string {
 	walk(v)
 	return sb.String()
 }
-
-// ParseTime reads a hold's time: RFC 3339, or a date (UTC midnight).
-func ParseTime(s string) (time.Time, error) {
-	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t, nil
-	}
-	if t, err := time.Parse(time.DateOnly, s); err == nil {
-		return t, nil
-	}
-	return time.Time{}, fmt.Errorf("%q is not a time: use 2026-03-14T09:00:00Z or 2026-03-14", s)
-}

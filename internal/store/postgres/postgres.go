@@ -53,8 +53,9 @@ var _ store.Store = (*Store)(nil)
 
 // migrations are SQLite's (package sqlite), version for version, table for
 // table and column for column: BIGINT for integers, BYTEA for blobs.
-// Versions 1 to 5 are the schemas released before versioned migrations; a
-// new version is appended, as one element.
+// Versions 1 to 6 are the schemas released before versioned migrations (6,
+// the fleet's tables, has no counterpart in SQLite); a new version is
+// appended, as one element.
 var migrations = []sqlstore.Migration{
 	{Name: "records, bodies, tree hashes, keys and sessions", Mark: "records", Statements: []string{
 		`CREATE TABLE IF NOT EXISTS logs (log_id TEXT PRIMARY KEY)`,
@@ -123,6 +124,15 @@ var migrations = []sqlstore.Migration{
 		`CREATE INDEX IF NOT EXISTS retention_deferred_due ON retention_deferred (log_id, layer, due_ns)`,
 		`CREATE TABLE IF NOT EXISTS log_bases (log_id TEXT PRIMARY KEY, size BIGINT NOT NULL, head BYTEA NOT NULL,
   time_ns BIGINT NOT NULL, checkpoint BYTEA NOT NULL)`,
+	}},
+	{Name: "the fleet: node leases, log keys, fleet keys and checkpoints", Mark: "node_leases", Statements: []string{
+		// The fleet's tables (package fleet): PostgreSQL only, since only
+		// several gateways on one database make a fleet.
+		`CREATE TABLE IF NOT EXISTS node_leases (node TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_ns BIGINT NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS log_keys (log_id TEXT PRIMARY KEY, verifier_key TEXT NOT NULL, recorded_ns BIGINT NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS fleet_keys (name TEXT PRIMARY KEY, fingerprint TEXT NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS fleet_checkpoints (time_ns BIGINT NOT NULL, signer TEXT NOT NULL, note BYTEA NOT NULL,
+  PRIMARY KEY (signer, time_ns))`,
 	}},
 	{Name: "unanswered requests kept as they come and go (start-up independent of the log's length)", Statements: []string{
 		`CREATE TABLE unanswered (log_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (log_id, seq))`,

@@ -51,7 +51,9 @@ const checkpointEvery = time.Second
 
 // migrations are the versions of the schema (see sqlstore.Migration).
 // Versions 1 to 5 are the schemas released before versioned migrations,
-// statement for statement; a new version is appended, as one element.
+// statement for statement; 6 is PostgreSQL's fleet tables, which SQLite
+// does not have, so that a version means the same in both; a new version
+// is appended, as one element.
 var migrations = []sqlstore.Migration{
 	{Name: "records, bodies, tree hashes, keys and sessions", Mark: "records", Statements: []string{
 		`CREATE TABLE IF NOT EXISTS logs (log_id TEXT PRIMARY KEY)`,
@@ -120,6 +122,7 @@ var migrations = []sqlstore.Migration{
 		`CREATE TABLE IF NOT EXISTS log_bases (log_id TEXT PRIMARY KEY, size INTEGER NOT NULL, head BLOB NOT NULL,
   time_ns INTEGER NOT NULL, checkpoint BLOB NOT NULL)`,
 	}},
+	{Name: "the fleet's tables (PostgreSQL only: nothing to do in SQLite)"},
 	{Name: "unanswered requests kept as they come and go (start-up independent of the log's length)", Statements: []string{
 		`CREATE TABLE unanswered (log_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
 	}, Run: sqlstore.FillUnanswered},

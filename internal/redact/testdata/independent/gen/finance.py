@@ -1,0 +1,50 @@
+from x import X
+CAT = "finance_email"
+E = [
+X("""Hi ⟦first⟧,\n\nplease pay invoice ⟦inv⟧ (EUR ⟦price⟧) to our new account:\nIBAN: ⟦IBAN:iban_de⟧\nBIC: ⟦bic_de⟧\n\nThe old Commerzbank account will be closed end of month.\n\nBest regards\n⟦oname⟧""", region="de", n=2),
+X("""Urgent!! The CEO needs you to wire £⟦price⟧ today to a supplier. Beneficiary IBAN ⟦IBAN:iban_gb⟧, reference "Q3 settlement". Do not call him, he's in meetings.""", region="uk", note="Classic BEC phishing text; the IBAN is still labelled."),
+X("""Q3 close: revenue $⟦price⟧M vs plan $⟦price⟧M, gross margin 61.4%, DSO down to 43 days. Accruals for the ⟦city⟧ office lease still pending.""", n=2),
+X("""Corporate card reconciliation — the charge of $⟦price⟧ at DELTA AIR 006⟦n7⟧ on card ⟦CREDIT_CARD:amex⟧ has no receipt. Cardholder: ⟦full⟧.""", region="us"),
+X("""Can you check why the SEPA direct debit for mandate MNDT-⟦n8⟧ failed? Debtor IBAN ⟦IBAN:iban_nl⟧, return reason AC04 (account closed).""", region="de"),
+X("""Vendor master change request: Supplier 4000⟦n5⟧ "Ibérica Logística S.L." new bank details IBAN ⟦IBAN:iban_es⟧. Verified by call-back to the number on file, ⟦PHONE:es_phone⟧.""", region="es"),
+X("""What's the difference between accrual and cash basis accounting? Explain it to a non-finance manager.""", n=1),
+X("""Please refund the customer to the original card: ⟦CREDIT_CARD:mc⟧, expiry 11/26, amount $⟦price⟧, ref ⟦order⟧.""", region="us"),
+X("""Hi, the payment from Lyon hasn't arrived. Our RIB: IBAN ⟦IBAN:iban_fr⟧ — BIC BNPAFRPP. Merci de vérifier.""", region="fr"),
+X("""Treasury update: moved €2.5M from the operating account to the money market fund. Cash runway 19 months at current burn.""", n=1),
+X("""AP aging report, 90+ days: Acme Components $⟦price⟧ (INV 88231), Delta Freight $⟦price⟧ (INV 88409), Northwind $⟦price⟧ (INV 87995).""", note="Invoice numbers are not sensitive."),
+X("""Expense report ⟦n6⟧ rejected: the hotel folio shows the full card number ⟦CREDIT_CARD:visa⟧. Please upload a version with the number masked.""", region="us"),
+X("""The customer asked us to charge the Discover card on file, ⟦CREDIT_CARD:discover⟧, for the remaining balance. CVV not stored (PCI).""", region="us"),
+X("""Wire instructions (domestic): Bank of America, ABA ⟦routing⟧, account ⟦acct⟧, beneficiary Meridian Holdings LLC. International: SWIFT BOFAUS3N.""", note="US ABA routing + account number: not an IBAN, not a listed type."),
+X("""Swiss supplier invoice, pay to IBAN ⟦IBAN:iban_ch⟧, CHF ⟦price⟧, due ⟦date_de⟧. QR-bill attached.""", region="de"),
+X("""Why did the FX rate on our EUR payment differ from Reuters at the time of the trade? We paid 1.0842 but mid was 1.0871.""", n=1),
+X("""Gentile cliente, il bonifico va effettuato sull'IBAN ⟦IBAN:iban_it⟧ intestato a Meridian Italia S.r.l. Causale: fattura ⟦inv⟧.""", region="es", cat="finance_email_it"),
+X("""Hi team, UK payroll bank file bounced. Employee ⟦full⟧ — sort code ⟦sortcode⟧, account ⟦n8⟧. She says IBAN is ⟦IBAN:iban_gb⟧ which matches, so maybe the sort code is mistyped.""", region="uk", note="Sort code/account pair is a UK domestic account number, not an IBAN; left unlabelled."),
+X("""Budget variance: Marketing overspent by 12% due to the trade show in Las Vegas. Travel under budget by 8%.""", n=1),
+X("""JCB card from a Tokyo customer failing AVS: ⟦CREDIT_CARD:jcb⟧. Billing address is in Japan so AVS should be skipped.""", region="us"),
+X("""Card data found in the CRM notes field during the PCI scan:\n- ⟦CREDIT_CARD:card_plain⟧\n- ⟦CREDIT_CARD:card_dash⟧\nBoth records quarantined, notes cleared.""", region="us"),
+X("""Please confirm the Austrian IBAN for the Vienna office rent: ⟦IBAN:iban_at⟧ (Erste Bank). Amount EUR ⟦price⟧ monthly.""", region="de"),
+X("""Collections call notes: debtor ⟦full⟧, promised payment of $⟦price⟧ by ⟦date_us⟧. Reach at ⟦PHONE:us_phone⟧. Do not call before 8 am local time (FDCPA).""", region="us"),
+X("""Forecast model uses a 9% WACC and 2.5% terminal growth. Sensitivity table attached, ±100 bps.""", n=1),
+X("""Belgian customer sent IBAN ⟦IBAN:iban_be⟧ for the refund of order ⟦order⟧. Amount €⟦price⟧.""", region="de"),
+X("""Tax form W-9 received from contractor ⟦full⟧: TIN is his SSN ⟦US_SSN:ssn⟧. Enter in the vendor portal and shred the paper copy.""", region="us"),
+X("""Payment link for the Irish distributor bounced. They use AIB, IBAN ⟦IBAN:iban_ie⟧. Please retry with the corrected BIC AIBKIE2D.""", region="uk"),
+X("""Polish subsidiary: zapłata na rachunek ⟦IBAN:iban_pl⟧, faktura ⟦inv⟧.""", region="de", cat="finance_email_pl"),
+X("""Our Stripe dashboard shows a spike in disputes from card BIN 414720. Is that one issuer? Can we block the BIN temporarily?""", note="A 6-digit BIN alone is not a card number."),
+X("""RuPay debit card ⟦CREDIT_CARD:rupay⟧ got declined for the annual subscription; customer in Hyderabad, UPI fallback offered.""", region="in"),
+X("""Hi Accounts, please update my bank details for reimbursements: IBAN ⟦IBAN:iban_plain⟧. Thanks, ⟦full⟧ (⟦EMAIL:email_corp⟧)""", region="de"),
+X("""Month-end checklist: bank recs, intercompany eliminations, deferred revenue rollforward, fixed asset depreciation run, flux analysis >10%.""", n=1),
+X("""The statement shows two transactions of $19.99 from "SP DIGITAL*ORDER ⟦n6⟧". Customer doesn't recognise them. Card last 4: 8813.""", n=1),
+]
+import common as _c
+_c.GENS["bic_de"] = lambda c: _c.R.choice(["COBADEFFXXX", "DEUTDEFF", "GENODEF1M04", "BYLADEM1001", "INGDDEFFXXX"])
+
+E += [
+X("""Please explain how SEPA Instant differs from a regular SEPA credit transfer in settlement time and limits.""", n=1),
+X("""Der Lieferant bittet um Zahlung auf das neue Konto ⟦IBAN:iban_de⟧ (Sparkasse). Bitte vor der Änderung telefonisch unter der bekannten Nummer verifizieren.""", region="de", cat="finance_email_de"),
+X("""Card on file updated: ⟦CREDIT_CARD:visa⟧ replaces the expired Mastercard. Customer ⟦full⟧ confirmed by e-mail from ⟦EMAIL:email_p⟧.""", region="us"),
+X("""Cap table question: if we issue 1.2M new shares at a $40M pre-money valuation with 10M shares outstanding, what's the post-money and the price per share?""", n=1),
+X("""Diners Club ⟦CREDIT_CARD:diners⟧ was used for the client dinner; please code it to 6420 (Entertainment).""", region="us"),
+X("""Reconciliation break: bank shows €12,400.00 received on ⟦date_de⟧ with reference "INV 88231 / 88409", ledger shows two separate receipts. Match manually.""", n=1),
+X("""Payroll file for Spain: employee ⟦full⟧, IBAN ⟦IBAN:iban_es⟧, NIF ⟦ES_DNI:dni⟧, gross €⟦price⟧.""", region="es", cat="finance_payroll_es"),
+X("""Accounts receivable dunning level 2 sent to 48 customers. Total overdue: $1.84M. Top 3 accounts make up 41%.""", n=1),
+]
