@@ -266,7 +266,6 @@ func (s *Server) adminCall(w http.ResponseWriter, r *http.Request) {
 		replyError(w, dialect.Ollama, http.StatusServiceUnavailable, errAuditUnavailable)
 		return
 	}
-	s.models.Forget()
 	cl := &call{caller: c, api: dialect.Ollama, endpoint: r.URL.Path, req: rec, nonce: record.NewNonce()}
 	s.forward(w, r, cl, raw, func() follower { return &statusStream{} }, parseStatusResponse)
 }

@@ -281,6 +281,11 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 // failure it logs, counts, and returns the error: the caller must not
 // release the answer.
 func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
+	if c.req.Kind == record.KindAdmin {
+		// The upstream is through with the model: calls from now on,
+		// including the caller's next one, resolve its digest again.
+		s.models.Forget()
+	}
 	res := o.result
 	rec := &record.Record{
 		Kind:           record.KindResponse,
