@@ -20,11 +20,34 @@ import (
 )
 
 // readBody reads a request body of at most max bytes within timeout.
+//
+// A longer body gives an *http.MaxBytesError, and the connection is closed
+// after the answer. So that the answer (413) reaches a client that sends
+// its whole body before it reads (as most do), the rest of the body is read
+// and discarded first, up to drainBound(max) more bytes and within the same
+// timeout; a client that asked to be told first (Expect: 100-continue) and
+// announced a longer body is refused before it sends it.
 func readBody(w http.ResponseWriter, r *http.Request, max int64, timeout time.Duration) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(timeout))
 	defer rc.SetReadDeadline(time.Time{})
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if r.ContentLength > max && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		w.Header().Set("Connection", "close")
+		return nil, &http.MaxBytesError{Limit: max}
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		io.CopyN(io.Discard, r.Body, drainBound(max))
+	}
+	return b, err
+}
+
+// drainBound is how much of an oversized body is read and discarded before
+// the 413 is sent: as much again as the limit, at least 1 MiB, at most
+// 64 MiB. A longer body is cut off, as before, with the connection.
+func drainBound(limit int64) int64 {
+	return min(max(limit, 1<<20), 64<<20)
 }
 
 // bodyError maps a body read error to a status and a message.
