@@ -79,6 +79,9 @@ type call struct {
 	req      *record.Record // the sealed request record
 	nonce    [16]byte       // the response record's nonce
 	scope    *redact.Scope  // numbers the placeholders of request and answer alike (nil: no redaction)
+	// trimUsage is set when the gateway asked the upstream for usage on
+	// the caller's behalf (dialect.AskUsage): the stream is trimmed back.
+	trimUsage bool
 }
 
 // admit does what every recorded call starts with: attribution, the key and
@@ -125,6 +128,17 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		Nonce:      record.NewNonce(),
 	}
 	c.attribute(rec)
+	// A stream reports its token counts only if asked: ask for them when
+	// the caller did not. The upstream then gets the changed body; the
+	// record's raw hash and the vault keep the caller's, and its detail
+	// says that aitrail asked.
+	fwd, askedUsage := raw, false
+	if req.Stream && !req.IncludeUsage {
+		if b, ok := dialect.AskUsage(ep, raw); ok {
+			fwd, askedUsage = b, true
+			rec.Detail = []byte(`{"usage_requested":true}`)
+		}
+	}
 	rec.ModelDigest = s.models.Digest(r.Context(), req.Model)
 	rb := requestBody(req)
 	var clear []byte
@@ -151,7 +165,7 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		replyError(w, ep.API, http.StatusServiceUnavailable, errAuditUnavailable)
 		return
 	}
-	cl := &call{caller: c, api: ep.API, endpoint: ep.Path, req: rec, nonce: record.NewNonce(), scope: scope}
+	cl := &call{caller: c, api: ep.API, endpoint: ep.Path, req: rec, nonce: record.NewNonce(), scope: scope, trimUsage: askedUsage}
 	if vaultErr != nil {
 		// The request is recorded; its outcome says why it went no further.
 		s.log.Error("raw vault seal failed; refusing calls", "err", vaultErr)
@@ -161,7 +175,13 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		replyError(w, ep.API, http.StatusServiceUnavailable, errAuditUnavailable)
 		return
 	}
-	s.forward(w, r, cl, raw, func() follower { return dialect.NewStream(ep) }, func(status int, b []byte) dialect.Result {
+	s.forward(w, r, cl, fwd, func() follower {
+		st := dialect.NewStream(ep)
+		if askedUsage {
+			st.StripUsage()
+		}
+		return st
+	}, func(status int, b []byte) dialect.Result {
 		res, err := dialect.ParseResponse(ep, status, b)
 		if err != nil && res.Error == "" {
 			res.Error = "aitrail could not parse the upstream's answer: " + err.Error()
