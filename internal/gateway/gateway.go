@@ -177,10 +177,7 @@ func (s *Server) routes() {
 		"GET /v1/models", "GET /v1/models/{model...}", "HEAD /api/version"} {
 		mux.HandleFunc(p, s.metadata)
 	}
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("aitrail is running\n"))
-	})
+	mux.HandleFunc("GET /{$}", s.probe) // and HEAD /
 	mux.HandleFunc("/", s.notFound)
 	s.mux = mux
 }
