@@ -552,10 +552,17 @@ type result struct {
 // runAitrail runs the binary with args.
 func runAitrail(t testing.TB, args ...string) result {
 	t.Helper()
+	return runAitrailEnv(t, nil, args...)
+}
+
+// runAitrailEnv runs the binary with args and the variables env
+// ("NAME=value") added to its environment.
+func runAitrailEnv(t testing.TB, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, aitrailBin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

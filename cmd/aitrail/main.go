@@ -37,6 +37,7 @@ Usage:
   aitrail verify-proof proof.json [--key VKEY]   check such a proof offline
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
+  aitrail config   check [--config FILE] [--json]   validate the configuration; print each setting and where it came from
   aitrail version
 
 Every command reads the same configuration: --config FILE, then AITRAIL_*
@@ -103,6 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"retention":    runRetention,
 		"hold":         runHold,
 		"erase":        runErase,
+		"config":       runConfig,
 	}
 	name := args[0]
 	switch name {

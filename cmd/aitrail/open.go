@@ -29,13 +29,13 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 	fs.String("data", "", "`directory` of the audit log (default ./aitrail-data)")
 	fs.String("database", "", "sqlite, or a postgres:// URL")
 	return func() (config.Config, error) {
-		path := *file
-		if path == "" {
+		src := config.Source{Kind: config.SourceFile, Name: *file}
+		if src.Name == "" {
 			if v, ok := e.lookupEnv("AITRAIL_CONFIG"); ok {
-				path = v
+				src.Name = v
 			}
 		}
-		c, err := config.Load(path, e.lookupEnv)
+		c, err := config.LoadFrom(src, e.lookupEnv)
 		if err != nil {
 			return c, withHint(err, "check the file against the configuration section of the README")
 		}
@@ -43,7 +43,7 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
 			case "data", "database", "listen", "upstream":
-				if err := c.Set(f.Name, f.Value.String()); err != nil && setErr == nil {
+				if err := c.SetFrom(f.Name, f.Value.String(), config.Source{Kind: config.SourceFlag, Name: f.Name}); err != nil && setErr == nil {
 					setErr = err
 				}
 			}
