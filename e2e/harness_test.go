@@ -69,7 +69,7 @@ var (
 	// aitrailBin is the binary built by TestMain.
 	aitrailBin string
 
-	servingLine = regexp.MustCompile(`msg="aitrail serving" listen=(http://\S+)`)
+	servingLine = regexp.MustCompile(`(?:msg="aitrail serving" listen=|"msg":"aitrail serving","listen":")(https?://[^\s"]+)`)
 	keyPattern  = regexp.MustCompile(`ait_[0-9a-f]{16}_[A-Za-z0-9_-]{43}`)
 )
 

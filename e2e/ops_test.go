@@ -2,9 +2,11 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -84,5 +86,227 @@ func TestConfigCheck(t *testing.T) {
 	r = runAitrail(t, "config", "check", "--config", bad)
 	if r.code != 1 || !strings.Contains(r.stderr, "redact") {
 		t.Errorf("config check of a bad redaction rule: exit %d, want 1 naming redact\n%s", r.code, r.stderr)
+	}
+}
+
+// events returns the details of the records of kind in g's log, in order.
+func events(t testing.TB, g *gateway, kind string) []map[string]any {
+	t.Helper()
+	db := openDB(t, g.Dir)
+	rows, err := db.Query(`SELECT detail FROM records WHERE kind = ? ORDER BY seq`, kind)
+	if err != nil {
+		t.Fatalf("read records: %v", err)
+	}
+	defer rows.Close()
+	var out []map[string]any
+	for rows.Next() {
+		var b []byte
+		if err := rows.Scan(&b); err != nil {
+			t.Fatal(err)
+		}
+		var d map[string]any
+		if err := json.Unmarshal(b, &d); err != nil {
+			t.Fatalf("detail of a %s event: %v: %s", kind, err, b)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// stderr returns what the gateway wrote to stderr so far.
+func (g *gateway) stderr() string {
+	var b strings.Builder
+	for _, line := range strings.Split(g.log.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "stderr: "); ok {
+			b.WriteString(rest + "\n")
+		}
+	}
+	return b.String()
+}
+
+// TestReload edits the configuration file and sends SIGHUP: the new
+// redaction rule applies to the next call, the change is recorded in a
+// config.reloaded event with the new configuration's hash and the names of
+// the settings changed, a setting that needs a restart is reported and not
+// applied, and a bad file is refused while the configuration in force
+// stays.
+func TestReload(t *testing.T) {
+	t.Parallel()
+	up := startUpstream(t)
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Config: "log_level: info\n"})
+	path := filepath.Join(g.Dir, "aitrail.yaml")
+	key := g.createKey(t, "reloader", "user")
+	prompt := func(id, text string) string {
+		t.Helper()
+		body := `{"model":"tiny","stream":false,"messages":[{"role":"user","content":"` + text + `"}]}`
+		if got := call(t, "POST", g.URL+"/api/chat", key, body, "X-Request-Id", id); got.status != 200 {
+			t.Fatalf("POST /api/chat: %d %s", got.status, got.body)
+		}
+		return g.interaction(t, id).Prompt
+	}
+	if p := prompt(newID("before-"), "badge E-123456"); !strings.Contains(p, "E-123456") {
+		t.Fatalf("before the reload the badge is redacted already: %q", p)
+	}
+
+	write := func(yml string) {
+		t.Helper()
+		if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	reloaded := func(n int) {
+		t.Helper()
+		g.signal(t, syscall.SIGHUP)
+		eventually(t, "the reload recorded", func() (bool, string) {
+			got := len(events(t, g, "config.reloaded")) + len(events(t, g, "config.reload_failed"))
+			return got >= n, g.stderr()
+		})
+	}
+	rule := "log_level: info\nredact:\n  rules: [{type: EMPLOYEE_ID, pattern: 'E-[0-9]{6}'}]\n"
+	write(rule)
+	reloaded(1)
+	if !g.running() {
+		t.Fatal("SIGHUP ended aitrail serve")
+	}
+	if p := prompt(newID("after-"), "badge E-123456"); strings.Contains(p, "E-123456") || !strings.Contains(p, "EMPLOYEE_ID") {
+		t.Errorf("after the reload the prompt is stored as %q, want the badge redacted as EMPLOYEE_ID", p)
+	}
+	evs := events(t, g, "config.reloaded")
+	if len(evs) != 1 || fmt.Sprint(evs[0]["changed"]) != "[redact.rules]" || fmt.Sprint(evs[0]["needs_restart"]) != "[]" {
+		t.Fatalf("config.reloaded events %v, want one with changed [redact.rules] and needs_restart []", evs)
+	}
+	// The hash is that of the configuration in force; config check of the
+	// same settings computes the same.
+	chk := runAitrail(t, "config", "check", "--json", "--config", path, "--data", g.Dir, "--listen", "127.0.0.1:0", "--upstream", up.URL)
+	var want struct{ SHA256 string }
+	if err := json.Unmarshal([]byte(chk.stdout), &want); err != nil {
+		t.Fatalf("config check: %v\n%s%s", err, chk.stdout, chk.stderr)
+	}
+	if evs[0]["sha256"] != want.SHA256 {
+		t.Errorf("config.reloaded sha256 %v, config check of the same settings %s", evs[0]["sha256"], want.SHA256)
+	}
+
+	// A setting that needs a restart is reported, not applied.
+	write(rule + "node: elsewhere\n")
+	reloaded(2)
+	evs = events(t, g, "config.reloaded")
+	if len(evs) != 2 || fmt.Sprint(evs[1]["changed"]) != "[]" || fmt.Sprint(evs[1]["needs_restart"]) != "[node]" || evs[1]["sha256"] != want.SHA256 {
+		t.Errorf("config.reloaded events %v, want a second with changed [], needs_restart [node] and the same sha256", evs)
+	}
+	if !strings.Contains(g.stderr(), "needs_restart=node") {
+		t.Errorf("serve did not warn that node needs a restart:\n%s", g.stderr())
+	}
+
+	// A bad file: refused, recorded, the rule in force stays.
+	write("log_level: loud\nredact:\n  rules: [{type: OTHER, pattern: 'x'}]\n")
+	reloaded(3)
+	if n := len(events(t, g, "config.reload_failed")); n != 1 {
+		t.Errorf("%d config.reload_failed events, want 1", n)
+	}
+	if !strings.Contains(g.stderr(), "configuration reload refused") || !strings.Contains(g.stderr(), "log_level") {
+		t.Errorf("serve did not log the refused reload and its cause:\n%s", g.stderr())
+	}
+	if p := prompt(newID("kept-"), "badge E-654321"); strings.Contains(p, "E-654321") {
+		t.Errorf("after a refused reload the prompt is stored as %q, want the rule in force to apply", p)
+	}
+	if g.stop(t) != 0 {
+		t.Error("aitrail serve did not exit 0 on SIGTERM")
+	}
+	if r := g.run(t, "verify"); r.code != 0 {
+		t.Errorf("aitrail verify: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestOperationalLog serves with log_format: json: every call has an
+// access log line with its correlation id, actor, role, model and status;
+// the correlation id reaches the upstream as X-Request-Id; no key appears
+// on stderr.
+func TestOperationalLog(t *testing.T) {
+	t.Parallel()
+	up := startUpstream(t)
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Config: "log_format: json\n"})
+	key := g.createKey(t, "logged", "user")
+	id := newID("access-")
+	body := `{"model":"tiny","stream":true,"messages":[{"role":"user","content":"secret prompt text"}]}`
+	if got := call(t, "POST", g.URL+"/api/chat", key, body, "X-Request-Id", id, callHeader, id); got.status != 200 {
+		t.Fatalf("POST /api/chat: %d %s", got.status, got.body)
+	}
+	if h := up.call(t, id).Header.Get("X-Request-Id"); h != id {
+		t.Errorf("the upstream got X-Request-Id %q, want %q", h, id)
+	}
+	// A generated correlation id is forwarded too.
+	gen := newID("gen-")
+	got := call(t, "POST", g.URL+"/api/embed", key, `{"model":"tiny","input":"x"}`, callHeader, gen)
+	if h := up.call(t, gen).Header.Get("X-Request-Id"); h == "" || h != got.header.Get("X-Request-Id") {
+		t.Errorf("the upstream got X-Request-Id %q, the caller %q; want the same, not empty", h, got.header.Get("X-Request-Id"))
+	}
+	call(t, "POST", g.URL+"/api/chat", "ait_0000000000000000_"+strings.Repeat("A", 43), body)
+
+	var line map[string]any
+	eventually(t, "the access log line", func() (bool, string) {
+		for _, l := range strings.Split(g.stderr(), "\n") {
+			var v map[string]any
+			if json.Unmarshal([]byte(l), &v) == nil && v["msg"] == "access" && v["correlation_id"] == id {
+				line = v
+				return true, ""
+			}
+		}
+		return false, g.stderr()
+	})
+	for k, want := range map[string]any{"method": "POST", "path": "/api/chat", "status": float64(200), "actor": "logged",
+		"role": "user", "auth": "key", "model": "tiny", "client_ip": "127.0.0.1"} {
+		if line[k] != want {
+			t.Errorf("access log %s = %v, want %v (line %v)", k, line[k], want, line)
+		}
+	}
+	if b, ok := line["bytes"].(float64); !ok || b <= 0 {
+		t.Errorf("access log bytes = %v, want the bytes sent", line["bytes"])
+	}
+	if _, ok := line["duration_ms"].(float64); !ok {
+		t.Errorf("access log has no duration_ms: %v", line)
+	}
+	g.stop(t)
+	stderr := g.stderr()
+	for _, secret := range []string{key, g.AdminKey, "ait_0000000000000000", "secret prompt text"} {
+		if strings.Contains(stderr, secret) {
+			t.Errorf("stderr shows %q:\n%s", secret, stderr)
+		}
+	}
+}
+
+// TestHealthReadyMetrics: /healthz and /readyz answer without a key and
+// without detail; /readyz and the log say when the upstream is down;
+// with metrics_auth /metrics wants an auditor's or an admin's key.
+func TestHealthReadyMetrics(t *testing.T) {
+	t.Parallel()
+	up := startUpstream(t)
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Config: "metrics_auth: true\n"})
+	got := call(t, "GET", g.URL+"/readyz", "", "")
+	if got.status != 200 || !strings.Contains(string(got.body), `"status":"ready"`) ||
+		!strings.Contains(string(got.body), `"upstream":"ok"`) || !strings.Contains(string(got.body), `"vault":"ok"`) {
+		t.Errorf("GET /readyz: %d %s, want 200 ready with log, vault and upstream ok", got.status, got.body)
+	}
+	user, auditor := g.createKey(t, "u", "user"), g.createKey(t, "a", "auditor")
+	for _, tc := range []struct {
+		key  string
+		want int
+	}{{"", 401}, {user, 403}, {auditor, 200}, {g.AdminKey, 200}} {
+		if got := call(t, "GET", g.URL+"/metrics", tc.key, ""); got.status != tc.want {
+			t.Errorf("GET /metrics with key %.12q: %d, want %d", tc.key, got.status, tc.want)
+		}
+	}
+	if got := call(t, "GET", g.URL+"/metrics", auditor, ""); !strings.Contains(string(got.body), "aitrail_upstream_up 1") {
+		t.Errorf("GET /metrics has no aitrail_upstream_up 1")
+	}
+
+	// The upstream goes away: readiness fails, the log says so.
+	down := startGateway(t, gatewayConfig{Upstream: "http://" + freeAddr(t)})
+	down.log.waitFor(t, "upstream unreachable")
+	got = call(t, "GET", down.URL+"/readyz", "", "")
+	if got.status != 503 || !strings.Contains(string(got.body), `"upstream":"unreachable"`) {
+		t.Errorf("GET /readyz with the upstream down: %d %s, want 503 upstream unreachable", got.status, got.body)
+	}
+	if got := call(t, "GET", down.URL+"/healthz", "", ""); got.status != 200 {
+		t.Errorf("GET /healthz with the upstream down: %d %s, want 200 (the log is fine)", got.status, got.body)
 	}
 }

@@ -15,6 +15,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/aitrail/aitrail/internal/config"
 )
 
 const usage = `aitrail: an audit gateway for self-hosted language models
@@ -79,6 +81,8 @@ func withHint(err error, hint string) error { return &hintError{err: err, hint: 
 type env struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
+	// reload, set by serve's flags, reads the configuration again (SIGHUP).
+	reload func() (config.Config, error)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -95,6 +95,15 @@ func (l *auditLog) checkpointer() (*ledger.Checkpointer, error) {
 		return nil, withHint(fmt.Errorf("no checkpoint signing key in %s", l.cfg.Data),
 			"checkpoints are signed by the gateway that owns the log; run this on its machine")
 	}
+	anchors, err := l.anchors()
+	if err != nil {
+		return nil, err
+	}
+	return ledger.NewCheckpointer(l.store, l.logID, l.skey, l.vkey, anchors)
+}
+
+// anchors returns the anchors of the configuration.
+func (l *auditLog) anchors() ([]ledger.Anchor, error) {
 	var anchors []ledger.Anchor
 	for _, f := range l.cfg.AnchorFiles() {
 		anchors = append(anchors, anchor.NewFile(f))
@@ -106,7 +115,7 @@ func (l *auditLog) checkpointer() (*ledger.Checkpointer, error) {
 		}
 		anchors = append(anchors, a)
 	}
-	return ledger.NewCheckpointer(l.store, l.logID, l.skey, l.vkey, anchors)
+	return anchors, nil
 }
 
 // signCheckpoint signs a checkpoint covering what a CLI command appended.

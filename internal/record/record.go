@@ -60,6 +60,9 @@ const (
 	KindHoldReleased   = "hold.released"           // a legal hold was released
 	KindPruned         = "log.pruned"              // the records before a signed checkpoint were deleted (Detail: Prune)
 	KindErasureRequest = "erasure.requested"       // a data subject's erasure request, and its outcome
+
+	KindConfigReloaded     = "config.reloaded"      // serve put a reloaded configuration in force (SIGHUP)
+	KindConfigReloadFailed = "config.reload_failed" // serve refused a reloaded configuration and kept the one in force
 )
 
 // Statuses of model calls.
