@@ -244,6 +244,7 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 		"node": red.Node, "config_file": red.File, "require_reason": red.RequireReason,
 		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes,
 		"heartbeat": red.Heartbeat.String(), "bodies": red.Bodies, "retention": retentionSummary(red.Retention),
+		"config_sha256": cfg.Hash(), "tls": cfg.TLS.Enabled(), "client_certificates": cfg.TLS.ClientCerts(),
 	}))
 	unanswered, err := al.store.Unanswered(ctx, al.logID)
 	if err != nil {
