@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -181,6 +182,31 @@ func TestTLS(t *testing.T) {
 	}
 	if got, err := tlsCall(t, forced, "POST", g.URL+"/api/chat", "", chat); err == nil {
 		t.Errorf("a certificate of another CA was accepted: %d %s", got.status, got.body)
+	}
+
+	// A renewed certificate in the same files is served after SIGHUP.
+	serial := func() string {
+		t.Helper()
+		pool := x509.NewCertPool()
+		pool.AddCert(ca.cert)
+		conn, err := tls.Dial("tcp", strings.TrimPrefix(g.URL, "https://"), &tls.Config{RootCAs: pool})
+		if err != nil {
+			t.Fatalf("TLS handshake: %v", err)
+		}
+		defer conn.Close()
+		return conn.ConnectionState().PeerCertificates[0].SerialNumber.String()
+	}
+	old := serial()
+	_, renewed, renewedKey := ca.issue(t, pkix.Name{CommonName: "gateway"}, net.ParseIP("127.0.0.1"))
+	writeFile(t, certFile, renewed)
+	writeFile(t, keyFile, renewedKey)
+	g.signal(t, syscall.SIGHUP)
+	eventually(t, "the renewed certificate served", func() (bool, string) {
+		s := serial()
+		return s != old, "serial " + s
+	})
+	if evs := events(t, g, "config.reloaded"); len(evs) != 1 || evs[0]["tls_certificate_sha256"] == nil {
+		t.Errorf("config.reloaded events %v, want one naming the certificate's sha256", evs)
 	}
 
 	req := startGateway(t, gatewayConfig{Upstream: up.URL, Config: tlsYAML("require")})

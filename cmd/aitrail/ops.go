@@ -2,14 +2,17 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aitrail/aitrail/internal/config"
@@ -91,18 +94,47 @@ func health(al *auditLog, led *ledger.Ledger, lh *logHealth, integ *integrity) f
 	}
 }
 
+// serverCert is the gateway's TLS certificate, which a reload may replace
+// (a renewed certificate in the same files).
+type serverCert struct {
+	cert atomic.Pointer[tls.Certificate]
+}
+
+// load reads the certificate and its key from the files of cfg, and puts
+// it in force for the TLS handshakes from now on. It returns the SHA-256 of
+// the leaf certificate.
+func (c *serverCert) load(cfg config.TLS) (string, error) {
+	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
+	if err != nil {
+		return "", withHint(fmt.Errorf("cannot load the TLS certificate %s and key %s: %w", cfg.CertFile, cfg.KeyFile, err),
+			"tls.cert_file and tls.key_file must be a PEM certificate (chain) and its private key")
+	}
+	c.cert.Store(&cert)
+	sum := sha256.Sum256(cert.Certificate[0])
+	return hex.EncodeToString(sum[:]), nil
+}
+
 // serverTLS returns the TLS configuration of cfg.TLS, nil when the gateway
-// serves plain HTTP, and the map of client certificates to identities.
-func serverTLS(cfg config.TLS) (*tls.Config, *identity.CertMap, error) {
+// serves plain HTTP, its certificate, and the map of client certificates
+// to identities.
+func serverTLS(cfg config.TLS) (*tls.Config, *serverCert, *identity.CertMap, error) {
+	tc, certs, err := serverTLSConfig(cfg)
+	if err != nil || tc == nil {
+		return nil, nil, nil, err
+	}
+	sc := &serverCert{}
+	if _, err := sc.load(cfg); err != nil {
+		return nil, nil, nil, err
+	}
+	tc.GetCertificate = func(*tls.ClientHelloInfo) (*tls.Certificate, error) { return sc.cert.Load(), nil }
+	return tc, sc, certs, nil
+}
+
+func serverTLSConfig(cfg config.TLS) (*tls.Config, *identity.CertMap, error) {
 	if !cfg.Enabled() {
 		return nil, nil, nil
 	}
-	cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
-	if err != nil {
-		return nil, nil, withHint(fmt.Errorf("cannot load the TLS certificate %s and key %s: %w", cfg.CertFile, cfg.KeyFile, err),
-			"tls.cert_file and tls.key_file must be a PEM certificate (chain) and its private key")
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+	tc := &tls.Config{MinVersion: tls.VersionTLS12}
 	var certs *identity.CertMap
 	if cfg.ClientCAFile != "" {
 		b, err := os.ReadFile(cfg.ClientCAFile)

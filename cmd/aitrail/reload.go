@@ -58,6 +58,7 @@ type reloader struct {
 	gw     *gateway.Server
 	auth   *identity.Authenticator
 	cp     *ledger.Checkpointer
+	cert   *serverCert      // nil without TLS
 	purger retention.Purger // without its policy, which is taken from cfg
 	level  *slog.LevelVar
 	m      *metrics.Metrics
@@ -99,8 +100,8 @@ func notifyHUP() (hup chan os.Signal, stop func()) {
 
 // reload reads the configuration again and puts what can change in force:
 // the redaction rules, the retention policy (not its interval), the
-// anchors, the alert webhook and the log level; and it forgets the cached
-// keys. Settings that need a restart are reported, not applied. The
+// anchors, the alert webhook, the log level and the TLS certificate (read
+// again from its files); and it forgets the cached keys. Settings that need a restart are reported, not applied. The
 // change is recorded (config.reloaded) before it takes effect; a
 // configuration that does not load or validate is refused and recorded as
 // config.reload_failed, and the one in force stays.
@@ -132,10 +133,23 @@ func (r *reloader) reload(ctx context.Context) {
 	}
 	changed := cur.Changed(eff)
 	restart := slices.DeleteFunc(eff.Changed(next), reloadable)
-	ev := record.NewEvent(record.KindConfigReloaded, map[string]any{
+	detail := map[string]any{
 		"sha256": eff.Hash(), "previous_sha256": cur.Hash(), "config_file": eff.File,
 		"changed": nonNil(changed), "needs_restart": nonNil(restart),
-	})
+	}
+	var cert *serverCert
+	if r.cert != nil {
+		// The certificate files are read again (a renewed certificate);
+		// it is put in force only once the event is recorded.
+		cert = &serverCert{}
+		sum, err := cert.load(eff.TLS)
+		if err != nil {
+			r.refuse(ctx, cur, "unreadable TLS certificate", err)
+			return
+		}
+		detail["tls_certificate_sha256"] = sum
+	}
+	ev := record.NewEvent(record.KindConfigReloaded, detail)
 	ev.Actor, ev.Role = "aitrail", identity.RoleAdmin
 	if err := r.led.Append(ctx, &ledger.Entry{Record: ev}); err != nil {
 		r.m.ConfigReload.WithLabelValues("refused").Inc()
@@ -145,6 +159,9 @@ func (r *reloader) reload(ctx context.Context) {
 	r.cfg.Store(&eff)
 	r.gw.Reload(gateway.Live{Redactor: red, RawTTL: retention.Policy{Retention: eff.Retention}.LongestRaw()})
 	r.cp.SetAnchors(anchors)
+	if cert != nil {
+		r.cert.cert.Store(cert.cert.Load())
+	}
 	r.auth.Flush()
 	r.level.UnmarshalText([]byte(eff.LogLevel))
 	r.m.ConfigReload.WithLabelValues("applied").Inc()

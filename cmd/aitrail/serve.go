@@ -54,7 +54,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	// SIGHUP reloads the configuration from now on, instead of ending serve.
 	hup, stopHUP := notifyHUP()
 	defer stopHUP()
-	tlsConf, certs, err := serverTLS(cfg.TLS)
+	tlsConf, srvCert, certs, err := serverTLS(cfg.TLS)
 	if err != nil {
 		return err
 	}
@@ -173,7 +173,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	bg, stopBG := context.WithCancel(context.Background())
 	var bgDone sync.WaitGroup
 	bgDone.Add(6)
-	rl := &reloader{load: e.reload, al: al, led: led, gw: gw, auth: auth, cp: cp, level: level, m: m, log: logger,
+	rl := &reloader{load: e.reload, al: al, led: led, gw: gw, auth: auth, cp: cp, cert: srvCert, level: level, m: m, log: logger,
 		purger: retention.Purger{Store: al.store, Ledger: led, Vault: shredder, Actor: system.Actor, Role: system.Role}}
 	rl.cfg.Store(&cfg)
 	go func() { defer bgDone.Done(); rl.onSIGHUP(bg, hup) }()

@@ -181,18 +181,16 @@ func (u *upstreamState) probe(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, probeTimeout)
 	defer cancel()
 	up := false
-	if req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.s.opts.Upstream.String(), nil); err == nil {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.s.opts.Upstream.String(), nil)
+	if err == nil {
 		var resp *http.Response
 		if resp, err = u.s.client.Do(req); err == nil {
 			resp.Body.Close()
 			up = true
-		} else {
-			defer func() {
-				if !up {
-					u.s.log.Debug("upstream probe failed", "err", upstreamErrText(err))
-				}
-			}()
 		}
+	}
+	if err != nil {
+		u.s.log.Debug("upstream probe failed", "err", upstreamErrText(err))
 	}
 	u.mu.Lock()
 	first, was := u.at.IsZero(), u.up
