@@ -3,6 +3,8 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -299,8 +301,10 @@ func TestHealthReadyMetrics(t *testing.T) {
 		t.Errorf("GET /metrics has no aitrail_upstream_up 1")
 	}
 
-	// The upstream goes away: readiness fails, the log says so.
-	down := startGateway(t, gatewayConfig{Upstream: "http://" + freeAddr(t)})
+	// The upstream is not there: readiness fails, the log says so; then
+	// it comes up.
+	addr := freeAddr(t)
+	down := startGateway(t, gatewayConfig{Upstream: "http://" + addr})
 	down.log.waitFor(t, "upstream unreachable")
 	got = call(t, "GET", down.URL+"/readyz", "", "")
 	if got.status != 503 || !strings.Contains(string(got.body), `"upstream":"unreachable"`) {
@@ -309,4 +313,16 @@ func TestHealthReadyMetrics(t *testing.T) {
 	if got := call(t, "GET", down.URL+"/healthz", "", ""); got.status != 200 {
 		t.Errorf("GET /healthz with the upstream down: %d %s, want 200 (the log is fine)", got.status, got.body)
 	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("cannot listen on %s again: %v", addr, err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("Ollama is running")) })}
+	go srv.Serve(ln)
+	t.Cleanup(func() { srv.Close() })
+	eventually(t, "/readyz ready once the upstream is up", func() (bool, string) {
+		got := call(t, "GET", down.URL+"/readyz", "", "")
+		return got.status == 200, string(got.body)
+	})
+	down.log.waitFor(t, "upstream reachable again")
 }
