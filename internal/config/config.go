@@ -622,7 +622,7 @@ func (c Config) Redacted() Config {
 		c.UpstreamAPIKey = Redacted
 	}
 	c.Database = redactURL(c.Database)
-	c.Alerts.Webhook = redactURL(c.Alerts.Webhook)
+	c.Alerts.Webhook = redactWebhook(c.Alerts.Webhook)
 	if len(c.Anchors.Witnesses) > 0 {
 		ws := make([]Witness, len(c.Anchors.Witnesses))
 		for i, w := range c.Anchors.Witnesses {

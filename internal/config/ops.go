@@ -265,6 +265,18 @@ func flow(n *yaml.Node) {
 	}
 }
 
+// redactWebhook hides a webhook URL's path too: many webhooks (Slack's,
+// Teams') carry their secret there.
+func redactWebhook(s string) string {
+	s = redactURL(s)
+	u, err := url.Parse(s)
+	if err != nil || s == "" || u.Path == "" || u.Path == "/" {
+		return s
+	}
+	u.Path, u.RawPath = "/"+Redacted, ""
+	return u.String()
+}
+
 // redactURL hides a URL's password and query (where webhooks carry
 // tokens).
 func redactURL(s string) string {

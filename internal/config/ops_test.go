@@ -9,7 +9,7 @@ import (
 
 func TestSettingsSources(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "aitrail.yaml")
-	yml := "upstream_api_key: sk-secret\ndatabase: postgres://u:pw@db:5432/a\ntimeouts:\n  stream_idle: 30s\nretention:\n  raw: 30d\nredact:\n  rules: [{type: EMP, pattern: 'E-[0-9]+'}]\n"
+	yml := "alerts:\n  webhook: https://hooks.example.com/services/T0/B0/tok3n?x=1\nupstream_api_key: sk-secret\ndatabase: postgres://u:pw@db:5432/a\ntimeouts:\n  stream_idle: 30s\nretention:\n  raw: 30d\nredact:\n  rules: [{type: EMP, pattern: 'E-[0-9]+'}]\n"
 	if err := os.WriteFile(path, []byte(yml), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -45,13 +45,14 @@ func TestSettingsSources(t *testing.T) {
 		"timeouts.stream_idle": "30s",
 		"retention.raw":        "30d",
 		"listen":               "127.0.0.1:9",
+		"alerts.webhook":       "https://hooks.example.com/REDACTED?REDACTED",
 	} {
 		if v := got[key].Value; v != want {
 			t.Errorf("value of %s = %q, want %q", key, v, want)
 		}
 	}
 	for _, s := range c.Settings() {
-		if strings.Contains(s.Value, "sk-secret") || strings.Contains(s.Value, "pw@") {
+		if strings.Contains(s.Value, "sk-secret") || strings.Contains(s.Value, "pw@") || strings.Contains(s.Value, "tok3n") {
 			t.Errorf("setting %s shows a secret: %s", s.Key, s.Value)
 		}
 	}
