@@ -194,6 +194,11 @@ func (u *upstreamState) probe(ctx context.Context) {
 	}
 	u.mu.Lock()
 	first, was := u.at.IsZero(), u.up
+	if up { // before the answer is seen: whoever reads it then finds the gauge set
+		u.s.metrics.UpstreamUp.Set(1)
+	} else {
+		u.s.metrics.UpstreamUp.Set(0)
+	}
 	u.at, u.up = time.Now(), up
 	u.mu.Unlock()
 	switch {
@@ -201,11 +206,6 @@ func (u *upstreamState) probe(ctx context.Context) {
 		u.s.log.Warn("upstream unreachable: calls will get 502 until it answers", "upstream", u.s.opts.Upstream.Redacted())
 	case up && !first && !was:
 		u.s.log.Info("upstream reachable again", "upstream", u.s.opts.Upstream.Redacted())
-	}
-	if up {
-		u.s.metrics.UpstreamUp.Set(1)
-	} else {
-		u.s.metrics.UpstreamUp.Set(0)
 	}
 }
 
