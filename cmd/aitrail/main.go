@@ -16,6 +16,8 @@ import (
 	"os/signal"
 	"slices"
 	"syscall"
+
+	"github.com/aitrail/aitrail/internal/config"
 )
 
 const usage = `aitrail: an audit gateway for self-hosted language models
@@ -42,6 +44,7 @@ Usage:
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
   aitrail fleet    export-keys -o FILE | join --from FILE   hand the fleet-wide keys to a new node (PostgreSQL fleets)
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
+  aitrail config   check [--config FILE] [--json]   validate the configuration; print each setting and where it came from
   aitrail version  [--json]
   aitrail help CMD [SUB]   (or aitrail CMD --help)   a command's usage and its flags
 
@@ -83,6 +86,8 @@ func withHint(err error, hint string) error { return &hintError{err: err, hint: 
 type env struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
+	// reload, set by serve's flags, reads the configuration again (SIGHUP).
+	reload func() (config.Config, error)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -112,6 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"backup":       runBackup,
 		"restore":      runRestore,
 		"fleet":        runFleet,
+		"config":       runConfig,
 	}
 	name := args[0]
 	switch name {

@@ -128,6 +128,7 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		Nonce:      record.NewNonce(),
 	}
 	c.attribute(rec)
+	c.model = rec.Model
 	detail := map[string]any{}
 	if c.id.KeyID != "" {
 		// Which key made the call, for usage by key ('aitrail stats').
@@ -144,6 +145,7 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 			detail["usage_requested"] = true
 		}
 	}
+	addCertDetail(detail, c.id)
 	if len(detail) > 0 {
 		rec.Detail = mustJSON(detail)
 	}
@@ -155,8 +157,8 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 	}
 	var scope *redact.Scope
 	var found []redact.Finding
-	if s.opts.Redactor != nil {
-		scope = s.opts.Redactor.Scope()
+	if red := s.current().Redactor; red != nil {
+		scope = red.Scope()
 		found = redactRequest(scope, &rb)
 		if blocked := scope.Blocked(); len(blocked) > 0 {
 			s.refuseBlocked(w, r, c, ep.API, rec, raw, rb, found, blocked)
@@ -235,8 +237,8 @@ func (s *Server) refuseMalformed(w http.ResponseWriter, r *http.Request, c *call
 	}
 	// What was sent is kept like any prompt: redacted in the log.
 	var found []redact.Finding
-	if s.opts.Redactor != nil {
-		found = redactRequest(s.opts.Redactor.Scope(), &rb)
+	if red := s.current().Redactor; red != nil {
+		found = redactRequest(red.Scope(), &rb)
 	}
 	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
 	rec.RawLen = int64(len(raw))
@@ -387,6 +389,7 @@ func (s *Server) upstreamRequest(ctx context.Context, r *http.Request, body []by
 	for _, h := range privateHeaders {
 		up.Header.Del(h)
 	}
+	up.Header.Set("X-Request-Id", requestID(r))
 	if s.opts.UpstreamAPIKey != "" {
 		up.Header.Set("Authorization", "Bearer "+s.opts.UpstreamAPIKey)
 	}
