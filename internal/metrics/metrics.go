@@ -41,7 +41,7 @@ type Metrics struct {
 	// Operations.
 	UpstreamUp   prometheus.Gauge       // 1 if the upstream answered its latest probe, else 0
 	ConfigReload *prometheus.CounterVec // SIGHUP reloads, by result (applied, refused)
-	Usage *Usage // calls, tokens and errors per actor, key and model (bounded)
+	Usage        *Usage                 // calls, tokens and errors per actor, key and model (bounded)
 }
 
 // New returns registered collectors, including the Go runtime's.
