@@ -72,7 +72,11 @@ func TestIntegrityAlert(t *testing.T) {
 	if a["event"] != "aitrail.integrity_failed" || a["first_bad_seq"] != float64(victim) || a["log"] != "main" {
 		t.Errorf("alert = %v, want event aitrail.integrity_failed naming record %d of log main", a, victim)
 	}
-	h := string(call(t, http.MethodGet, g.URL+"/healthz", "", "").body)
+	hr := call(t, http.MethodGet, g.URL+"/healthz", "", "")
+	h := string(hr.body)
+	if hr.status != http.StatusServiceUnavailable || !strings.Contains(h, `"status":"unhealthy"`) || !strings.Contains(h, `"reason":"integrity_failed"`) {
+		t.Errorf("/healthz = %d %s, want 503 unhealthy, reason integrity_failed", hr.status, h)
+	}
 	if !strings.Contains(h, `"ok":false`) || !strings.Contains(h, fmt.Sprintf(`"first_bad_seq":%d`, victim)) {
 		t.Errorf("/healthz = %s, want integrity ok false naming record %d", h, victim)
 	}

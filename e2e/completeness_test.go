@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"syscall"
 	"testing"
@@ -287,11 +288,32 @@ func TestFailClosedPostgres(t *testing.T) {
 	if up.received("during the outage") {
 		t.Error("the upstream received a prompt that could not be recorded")
 	}
-	if got := call(t, http.MethodGet, g.URL+"/healthz", "", ""); got.status != http.StatusServiceUnavailable {
-		t.Errorf("GET /healthz with the database down: status %d, want 503", got.status)
+	got := call(t, http.MethodGet, g.URL+"/healthz", "", "")
+	var health struct{ Status, Reason string }
+	if got.status != http.StatusServiceUnavailable || json.Unmarshal(got.body, &health) != nil ||
+		health.Status != "unhealthy" || health.Reason != "log_unwritable" {
+		t.Errorf("GET /healthz with the database down: %d %s, want 503 unhealthy log_unwritable", got.status, got.body)
+	}
+	// No internal detail: not the database's host, port or user, nor an error text.
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, leak := range []string{u.Hostname(), u.Port(), u.User.Username(), name, "error"} {
+		if leak != "" && strings.Contains(string(got.body), leak) {
+			t.Errorf("GET /healthz shows %q: %s", leak, got.body)
+		}
+	}
+	if got := call(t, http.MethodGet, g.URL+"/readyz", "", ""); got.status != http.StatusServiceUnavailable || !strings.Contains(string(got.body), `"log":"log_unwritable"`) {
+		t.Errorf("GET /readyz with the database down: %d %s, want 503 naming the log", got.status, got.body)
 	}
 
 	pgExec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
+	// Health comes back without a call: its probe finds the log writable.
+	eventually(t, "/healthz healthy again", func() (bool, string) {
+		got := call(t, http.MethodGet, g.URL+"/healthz", "", "")
+		return got.status == http.StatusOK, string(got.body)
+	})
 	id := newID("pg-back-")
 	if got := call(t, http.MethodPost, g.URL+"/api/chat", key, chat("after the outage"), "X-Request-Id", id); got.status != http.StatusOK {
 		t.Fatalf("a call once the database is back: status %d, want 200: %s", got.status, got.body)

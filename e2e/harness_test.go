@@ -69,7 +69,7 @@ var (
 	// aitrailBin is the binary built by TestMain.
 	aitrailBin string
 
-	servingLine = regexp.MustCompile(`msg="aitrail serving" listen=(http://\S+)`)
+	servingLine = regexp.MustCompile(`(?:msg="aitrail serving" listen=|"msg":"aitrail serving","listen":")(https?://[^\s"]+)`)
 	keyPattern  = regexp.MustCompile(`ait_[0-9a-f]{16}_[A-Za-z0-9_-]{43}`)
 )
 
@@ -557,10 +557,17 @@ type result struct {
 // runAitrail runs the binary with args.
 func runAitrail(t testing.TB, args ...string) result {
 	t.Helper()
+	return runAitrailEnv(t, nil, args...)
+}
+
+// runAitrailEnv runs the binary with args and the variables env
+// ("NAME=value") added to its environment.
+func runAitrailEnv(t testing.TB, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), cliTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, aitrailBin, args...)
-	cmd.Env = childEnv()
+	cmd.Env = append(childEnv(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -18,10 +18,14 @@ type ledgerObserver struct {
 	every   int64
 	fresh   atomic.Int64
 	trigger chan struct{}
+	health  *logHealth // told of every append's outcome (nil: none)
 }
 
 func (o *ledgerObserver) Committed(records int, d time.Duration, err error) {
 	o.Metrics.Committed(records, d, err)
+	if o.health != nil {
+		o.health.committed(err)
+	}
 	if err == nil && o.fresh.Add(int64(records)) >= o.every {
 		o.fresh.Store(0)
 		select {

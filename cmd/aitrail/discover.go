@@ -64,17 +64,22 @@ func followServe(e *env, fs *flag.FlagSet, c *config.Config, rec *config.ServeRe
 				"if the gateway's database or node was changed on purpose, remove "+c.ServeRecordPath()+" and start serve again")
 	}
 	def := config.Default()
+	recorded := config.Source{Kind: "recorded by serve", Name: c.ServeRecordPath()}
 	if !config.SameDatabase(c.Database, rec.Database) {
 		if given["database"] || envDB || explicitFile || c.Database != def.Database {
 			return refuse("database", config.WithoutPassword(c.Database), rec.Database)
 		}
-		c.Database = rec.Database
+		if err := c.SetFrom("database", rec.Database, recorded); err != nil {
+			return err
+		}
 	}
 	if c.Node != rec.Node {
 		if given["node"] || envNode || explicitFile || c.Node != def.Node {
 			return refuse("node", c.Node, rec.Node)
 		}
-		c.Node = rec.Node
+		if err := c.SetFrom("node", rec.Node, recorded); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ import (
 	"slices"
 	"syscall"
 
+	"github.com/aitrail/aitrail/internal/config"
 	"github.com/aitrail/aitrail/internal/store"
 )
 
@@ -46,6 +47,7 @@ Usage:
   aitrail fleet    export-keys -o FILE | join --from FILE   hand the fleet-wide keys to a new node (PostgreSQL fleets)
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
   aitrail migrate  [--dry-run]   show the database's schema version; migrate it to this aitrail's (serve does so at start)
+  aitrail config   check [--config FILE] [--json]   validate the configuration; print each setting and where it came from
   aitrail version  [--json]
   aitrail help CMD [SUB]   (or aitrail CMD --help)   a command's usage and its flags
 
@@ -87,6 +89,8 @@ func withHint(err error, hint string) error { return &hintError{err: err, hint: 
 type env struct {
 	stdout, stderr io.Writer
 	lookupEnv      func(string) (string, bool)
+	// reload, set by serve's flags, reads the configuration again (SIGHUP).
+	reload func() (config.Config, error)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -118,6 +122,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"backup":       runBackup,
 		"restore":      runRestore,
 		"fleet":        runFleet,
+		"config":       runConfig,
 	}
 	name := args[0]
 	switch name {

@@ -31,17 +31,20 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 	fs.String("database", "", "sqlite, or a postgres:// URL")
 	fs.String("node", "", "`name` of this gateway's log among those sharing a database (default main)")
 	return func() (config.Config, error) {
-		path := *file
-		if path == "" {
+		src := config.Source{Kind: config.SourceFile, Name: *file}
+		if src.Name == "" {
 			if v, ok := e.lookupEnv("AITRAIL_CONFIG"); ok {
-				path = v
+				src.Name = v
 			}
 		}
-		rec, path, err := servedConfig(e, *data, path)
+		rec, path, err := servedConfig(e, *data, src.Name)
 		if err != nil {
 			return config.Config{}, err
 		}
-		c, err := config.Load(path, e.lookupEnv)
+		if path != src.Name {
+			src = config.Source{Kind: "file recorded by serve", Name: path}
+		}
+		c, err := config.LoadFrom(src, e.lookupEnv)
 		if err != nil {
 			return c, withHint(err, "check the file against the configuration section of the README")
 		}
@@ -49,7 +52,7 @@ func configFlags(fs *flag.FlagSet, e *env) func() (config.Config, error) {
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
 			case "data", "database", "listen", "upstream", "node":
-				if err := c.Set(f.Name, f.Value.String()); err != nil && setErr == nil {
+				if err := c.SetFrom(f.Name, f.Value.String(), config.Source{Kind: config.SourceFlag, Name: f.Name}); err != nil && setErr == nil {
 					setErr = err
 				}
 			}
@@ -93,6 +96,15 @@ func (l *auditLog) checkpointer() (*ledger.Checkpointer, error) {
 		return nil, withHint(fmt.Errorf("no checkpoint signing key in %s", l.cfg.Data),
 			"checkpoints are signed by the gateway that owns the log; run this on its machine")
 	}
+	anchors, err := l.anchors()
+	if err != nil {
+		return nil, err
+	}
+	return ledger.NewCheckpointer(l.store, l.logID, l.skey, l.vkey, anchors)
+}
+
+// anchors returns the anchors of the configuration.
+func (l *auditLog) anchors() ([]ledger.Anchor, error) {
 	var anchors []ledger.Anchor
 	for _, f := range l.cfg.AnchorFiles() {
 		anchors = append(anchors, anchor.NewFile(f))
@@ -104,7 +116,7 @@ func (l *auditLog) checkpointer() (*ledger.Checkpointer, error) {
 		}
 		anchors = append(anchors, a)
 	}
-	return ledger.NewCheckpointer(l.store, l.logID, l.skey, l.vkey, anchors)
+	return anchors, nil
 }
 
 // signCheckpoint signs a checkpoint covering what a CLI command appended.

@@ -202,10 +202,10 @@ func size(b int64) string {
 	return fmt.Sprintf("%d KiB", b>>10)
 }
 
-// purgeOnSchedule runs the purge every interval until ctx ends, the first
-// time shortly after the start.
+// purgeOnSchedule runs the purge that purger returns every interval until
+// ctx ends, the first time shortly after the start.
 // It holds busy while it purges.
-func purgeOnSchedule(ctx context.Context, p *retention.Purger, interval time.Duration, busy *sync.Mutex, sign func(), m *metrics.Metrics, logger *slog.Logger) {
+func purgeOnSchedule(ctx context.Context, purger func() *retention.Purger, interval time.Duration, busy *sync.Mutex, sign func(), m *metrics.Metrics, logger *slog.Logger) {
 	if interval <= 0 {
 		return
 	}
@@ -220,6 +220,7 @@ func purgeOnSchedule(ctx context.Context, p *retention.Purger, interval time.Dur
 		case <-first.C:
 		case <-tick.C:
 		}
+		p := purger() // the policy in force now (a reload may change it)
 		busy.Lock()
 		start := time.Now()
 		rep, err := p.Run(ctx, false)

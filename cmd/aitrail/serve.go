@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -43,6 +44,7 @@ func runServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	e.reload = load
 	err = serve(ctx, e, cfg, nil)
 	if err != nil && ctx.Err() != nil {
 		// serve returns nil when stopped once serving: this stop came
@@ -55,11 +57,16 @@ func runServe(ctx context.Context, e *env, args []string) error {
 // serve runs the gateway until ctx ends. ready, if set, is called with the
 // listening address once calls are accepted.
 func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr string)) error {
-	var level slog.Level
-	level.UnmarshalText([]byte(cfg.LogLevel))
-	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	logger, level := newLogger(cfg, e.stderr)
 	ctx = store.WithLogger(ctx, logger) // the store reports migrations
 	began := time.Now()
+	// SIGHUP reloads the configuration from now on, instead of ending serve.
+	hup, stopHUP := notifyHUP()
+	defer stopHUP()
+	tlsConf, srvCert, certs, err := serverTLS(cfg.TLS)
+	if err != nil {
+		return err
+	}
 
 	if err := os.MkdirAll(cfg.Data, 0o700); err != nil {
 		return withHint(fmt.Errorf("cannot create the data directory %s: %w", cfg.Data, err),
@@ -108,7 +115,8 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	if err != nil {
 		return err
 	}
-	observer := &ledgerObserver{Metrics: m, every: cfg.Checkpoint.Records, trigger: make(chan struct{}, 1)}
+	lh := &logHealth{}
+	observer := &ledgerObserver{Metrics: m, every: cfg.Checkpoint.Records, trigger: make(chan struct{}, 1), health: lh}
 	led := ledger.New(al.store, al.logID, ledger.Options{Observer: observer})
 	defer led.Close()
 	system := identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin}
@@ -156,10 +164,8 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		RequireReason:  cfg.RequireReason,
 		Timeouts:       cfg.Timeouts,
 		ModelCacheTTL:  cfg.ModelCacheTTL,
-		Health: func(ctx context.Context) error {
-			_, err := al.store.Head(ctx, al.logID)
-			return err
-		},
+		Health:         health(al, led, lh, integ),
+
 		Integrity: integ.snapshot,
 		Redactor:  redactor,
 		PII:       al.pii,
@@ -170,12 +176,21 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		RawReader: rawReader,
 		Records:   al.store,
 		Holds:     &retention.Keeper{Store: al.store, Ledger: led},
+
+		Checks:       readyChecks(shredder),
+		MetricsAuth:  cfg.MetricsAuth,
+		Certificates: certs,
 	}, led, auth, al.store, al.committer, m, logger)
 
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return withHint(fmt.Errorf("cannot listen on %s: %w", cfg.Listen, err),
 			"another process may hold the port; choose another with --listen ADDR")
+	}
+	scheme := "http://"
+	if tlsConf != nil {
+		ln = tls.NewListener(ln, tlsConf)
+		scheme = "https://"
 	}
 	srv := &http.Server{
 		Handler:           gw,
@@ -199,16 +214,19 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	// Checkpoints and heartbeats run until the calls in flight are done.
 	bg, stopBG := context.WithCancel(context.Background())
 	var bgDone sync.WaitGroup
-	bgDone.Add(4)
-	purger := &retention.Purger{Store: al.store, Ledger: led, Vault: shredder,
-		Policy: retention.Policy{Retention: cfg.Retention}, Actor: system.Actor, Role: system.Role}
+	bgDone.Add(6)
+	rl := &reloader{load: e.reload, al: al, led: led, gw: gw, auth: auth, cp: cp, cert: srvCert, level: level, m: m, log: logger,
+		purger: retention.Purger{Store: al.store, Ledger: led, Vault: shredder, Actor: system.Actor, Role: system.Role}}
+	rl.cfg.Store(&cfg)
+	go func() { defer bgDone.Done(); rl.onSIGHUP(bg, hup) }()
+	go func() { defer bgDone.Done(); gw.WatchUpstream(bg, upstreamWatchEvery) }()
 	go func() {
 		defer bgDone.Done()
-		purgeOnSchedule(bg, purger, cfg.Retention.Interval, &integ.busy, func() { signOnce(bg, cp, m, logger) }, m, logger)
+		purgeOnSchedule(bg, rl.purge, cfg.Retention.Interval, &integ.busy, func() { signOnce(bg, cp, m, logger) }, m, logger)
 	}()
 	go func() {
 		defer bgDone.Done()
-		watchIntegrity(bg, al, cfg.Verify.Interval, cfg.Verify.FullInterval, cfg.Alerts.Webhook, integ, m, logger)
+		watchIntegrity(bg, al, cfg.Verify.Interval, cfg.Verify.FullInterval, rl.webhook, integ, m, logger)
 	}()
 	go func() {
 		defer bgDone.Done()
@@ -224,7 +242,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	}
 	defer func() { stopBG(); bgDone.Wait() }()
 	addr := ln.Addr().String()
-	logger.Info("aitrail serving", "listen", "http://"+addr, "upstream", cfg.Upstream,
+	logger.Info("aitrail serving", "listen", scheme+addr, "upstream", cfg.Upstream,
 		"database", cfg.Redacted().Database, "data", cfg.Data, "node", al.logID, "started_in", time.Since(began).Round(time.Millisecond))
 	if ready != nil {
 		ready(addr)
@@ -282,6 +300,7 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 		"node": red.Node, "config_file": red.File, "require_reason": red.RequireReason,
 		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes,
 		"heartbeat": red.Heartbeat.String(), "bodies": red.Bodies, "retention": retentionSummary(red.Retention),
+		"config_sha256": cfg.Hash(), "tls": cfg.TLS.Enabled(), "client_certificates": cfg.TLS.ClientCerts(),
 	}))
 	unanswered, err := al.store.Unanswered(ctx, al.logID)
 	if err != nil {

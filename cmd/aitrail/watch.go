@@ -29,6 +29,13 @@ type integrity struct {
 	problems []ledger.Problem
 }
 
+// failed reports whether the latest verification found the log altered.
+func (s *integrity) failed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !s.ran.IsZero() && !s.ok
+}
+
 func (s *integrity) snapshot() any {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -48,7 +55,7 @@ func (s *integrity) snapshot() any {
 // since, until ctx ends. A failure
 // is logged, shown in /healthz and /metrics, and sent to the webhook; the
 // next run starts from scratch, so a repaired log is noticed.
-func watchIntegrity(ctx context.Context, al *auditLog, interval, fullInterval time.Duration, webhook string, state *integrity, m *metrics.Metrics, log *slog.Logger) {
+func watchIntegrity(ctx context.Context, al *auditLog, interval, fullInterval time.Duration, webhook func() string, state *integrity, m *metrics.Metrics, log *slog.Logger) {
 	if interval <= 0 {
 		return
 	}
@@ -103,8 +110,8 @@ func watchIntegrity(ctx context.Context, al *auditLog, interval, fullInterval ti
 				m.VerifyOK.Set(0)
 				log.Error("AUDIT LOG INTEGRITY FAILURE", "log", al.logID, "first_bad_seq", rep.Problems[0].Seq,
 					"problem", rep.Problems[0].Cause, "problems", len(rep.Problems))
-				if wasOK && webhook != "" {
-					alert(ctx, webhook, al.logID, rep, log)
+				if url := webhook(); wasOK && url != "" {
+					alert(ctx, url, al.logID, rep, log)
 				}
 				from = nil
 			}

@@ -78,8 +78,17 @@ type Config struct {
 	// always trusted.
 	LogKeys []string `yaml:"log_keys"`
 
+	// Operations: the operational log's format, who may read /metrics,
+	// and TLS (see ops.go).
+	LogFormat   string `yaml:"log_format"`
+	MetricsAuth bool   `yaml:"metrics_auth"`
+	TLS         TLS    `yaml:"tls"`
+
 	// File is the configuration file loaded, if any (not a setting).
 	File string `yaml:"-"`
+	// Sources says where each setting that is not a default came from,
+	// by its key (see Settings); not a setting.
+	Sources map[string]Source `yaml:"-"`
 }
 
 // Timeouts bound every wait on the network.
@@ -254,6 +263,7 @@ func Default() Config {
 		Heartbeat:     time.Minute,
 		Verify:        Verify{Interval: 5 * time.Minute, FullInterval: time.Hour},
 		Bodies:        "full",
+		LogFormat:     "text",
 		Retention: Retention{
 			Layers: Layers{
 				Sealed:   MustPeriod("7y"),
@@ -280,13 +290,21 @@ var Env = map[string]string{
 	"AITRAIL_REQUIRE_REASON":   "require_reason",
 	"AITRAIL_LOG_LEVEL":        "log_level",
 	"AITRAIL_BODIES":           "bodies",
+	"AITRAIL_LOG_FORMAT":       "log_format",
+	"AITRAIL_METRICS_AUTH":     "metrics_auth",
 }
 
 // Load returns the defaults overridden by the file (if path is not "") and
 // then by the environment given as a lookup function (os.LookupEnv).
 func Load(path string, lookup func(string) (string, bool)) (Config, error) {
+	return LoadFrom(Source{Kind: SourceFile, Name: path}, lookup)
+}
+
+// LoadFrom is Load with the file given as a Source (Name is its path, ""
+// for none), so that the settings it sets are shown as coming from it.
+func LoadFrom(file Source, lookup func(string) (string, bool)) (Config, error) {
 	c := Default()
-	if path != "" {
+	if path := file.Name; path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
 			return c, fmt.Errorf("read config: %w", err)
@@ -297,17 +315,30 @@ func Load(path string, lookup func(string) (string, bool)) (Config, error) {
 			return c, fmt.Errorf("config %s: %w", path, err)
 		}
 		c.File = path
+		if err := c.noteFile(b, file); err != nil {
+			return c, fmt.Errorf("config %s: %w", path, err)
+		}
 	}
 	for env, key := range Env {
 		v, ok := lookup(env)
 		if !ok {
 			continue
 		}
-		if err := c.Set(key, v); err != nil {
+		if err := c.SetFrom(key, v, Source{Kind: SourceEnv, Name: env}); err != nil {
 			return c, fmt.Errorf("%s: %w", env, err)
 		}
 	}
 	return c, nil
+}
+
+// SetFrom sets one setting as Set does, and records where its value came
+// from.
+func (c *Config) SetFrom(key, v string, src Source) error {
+	if err := c.Set(key, v); err != nil {
+		return err
+	}
+	c.note(key, src)
+	return nil
 }
 
 // Set sets one setting by its file key, as flags and the environment do.
@@ -335,6 +366,14 @@ func (c *Config) Set(key, v string) error {
 		c.LogLevel = v
 	case "bodies":
 		c.Bodies = v
+	case "log_format":
+		c.LogFormat = v
+	case "metrics_auth":
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("metrics_auth: %q is not true or false", v)
+		}
+		c.MetricsAuth = b
 	default:
 		return fmt.Errorf("unknown setting %q", key)
 	}
@@ -415,6 +454,7 @@ func (c *Config) Validate() error {
 	if c.Heartbeat < 0 {
 		bad("heartbeat: must not be negative")
 	}
+	errs = append(errs, c.validateOps()...)
 	return errors.Join(errs...)
 }
 
@@ -579,13 +619,17 @@ func (c *Config) CommitmentKeyPath() string { return filepath.Join(c.Data, "comm
 // the gateway.started event.
 func (c Config) Redacted() Config {
 	if c.UpstreamAPIKey != "" {
-		c.UpstreamAPIKey = "REDACTED"
+		c.UpstreamAPIKey = Redacted
 	}
-	if u, err := url.Parse(c.Database); err == nil && u.User != nil {
-		if _, ok := u.User.Password(); ok {
-			u.User = url.UserPassword(u.User.Username(), "REDACTED")
-			c.Database = u.String()
+	c.Database = redactURL(c.Database)
+	c.Alerts.Webhook = redactWebhook(c.Alerts.Webhook)
+	if len(c.Anchors.Witnesses) > 0 {
+		ws := make([]Witness, len(c.Anchors.Witnesses))
+		for i, w := range c.Anchors.Witnesses {
+			w.URL = redactURL(w.URL)
+			ws[i] = w
 		}
+		c.Anchors.Witnesses = ws
 	}
 	return c
 }

@@ -4,11 +4,14 @@
 // Ollama, vLLM and others (/v1/chat/completions, /v1/completions,
 // /v1/embeddings, /v1/responses).
 //
-// The package only reads. Nothing in it changes, re-encodes or buffers the
-// bytes the gateway forwards: [ParseRequest] and [ParseResponse] decode copies
-// for the record, and [Stream] follows a streamed answer frame by frame
+// The package reads. Nothing in it re-encodes or buffers the bytes the
+// gateway forwards: [ParseRequest] and [ParseResponse] decode copies for the
+// record, and [Stream] follows a streamed answer frame by frame
 // ([Stream.FrameLen], [Stream.Observe]) while the caller forwards the very
-// same bytes untouched.
+// same bytes untouched. The one exception is usage: [AskUsage] adds
+// stream_options.include_usage to a streamed OpenAI-compatible request whose
+// caller did not ask for counts, and [Stream.Trim] then takes back out of
+// the answer, in place, exactly what that added (see usage.go).
 //
 // # Wire formats
 //

@@ -37,6 +37,12 @@ type Stream struct {
 	st  state
 	// scratch joins the lines of a multi-line SSE data field.
 	scratch []byte
+	// cut is what Trim takes out of the frame Observe saw last (see
+	// StripUsage): the whole frame if drop, else frame[from:to].
+	cut struct {
+		drop     bool
+		from, to int
+	}
 }
 
 // NewStream returns a Stream for a streamed answer from ep.
@@ -125,6 +131,7 @@ func sseFrameLenSlow(buf []byte) int {
 // does not retain frame after it returns. Given several frames at once it
 // accounts for each and reports whether any was final.
 func (s *Stream) Observe(frame []byte) (final bool) {
+	s.cut.drop, s.cut.from, s.cut.to = false, 0, 0
 	if s.sse {
 		final = s.observeSSE(frame)
 	} else {
@@ -156,9 +163,11 @@ func (s *Stream) observeNDJSON(frame []byte) bool {
 func (s *Stream) observeSSE(frame []byte) bool {
 	final := false
 	var event, data []byte
-	nData := 0
+	nData, events, dataAt := 0, 0, 0
+	whole := len(frame)
 	for len(frame) > 0 {
 		line := frame
+		lineAt := whole - len(frame)
 		frame = nil
 		if i := indexEOL(line); i >= 0 {
 			j := i + 1
@@ -168,8 +177,12 @@ func (s *Stream) observeSSE(frame []byte) bool {
 			line, frame = line[:i], line[j:]
 		}
 		if len(line) == 0 { // end of an event
-			if nData > 0 && s.dispatch(event, data) {
-				final = true
+			if nData > 0 {
+				events++
+				if s.dispatch(event, data) {
+					final = true
+				}
+				s.placeCut(events, nData, dataAt, data)
 			}
 			event, data, nData = nil, nil, 0
 			continue
@@ -178,17 +191,20 @@ func (s *Stream) observeSSE(frame []byte) bool {
 			continue
 		}
 		name, value := line, []byte(nil)
+		valueAt := lineAt
 		if k := bytes.IndexByte(line, ':'); k >= 0 {
 			name, value = line[:k], line[k+1:]
+			valueAt += k + 1
 			if len(value) > 0 && value[0] == ' ' {
 				value = value[1:]
+				valueAt++
 			}
 		}
 		switch string(name) {
 		case "data":
 			switch nData {
 			case 0:
-				data = value
+				data, dataAt = value, valueAt
 			case 1:
 				s.scratch = append(append(append(s.scratch[:0], data...), '\n'), value...)
 				data = s.scratch
@@ -201,10 +217,58 @@ func (s *Stream) observeSSE(frame []byte) bool {
 			event = value
 		}
 	}
-	if nData > 0 && s.dispatch(event, data) {
-		final = true
+	if nData > 0 {
+		events++
+		if s.dispatch(event, data) {
+			final = true
+		}
+		s.placeCut(events, nData, dataAt, data)
 	}
 	return final
+}
+
+// StripUsage tells the Stream that the gateway asked the upstream for usage
+// (see AskUsage) on the caller's behalf: Trim then takes out of each frame
+// what only that request added. It must be called before the first
+// Observe.
+func (s *Stream) StripUsage() { s.st.strip = true }
+
+// Trim returns frame, the frame Observe was last given, without what the
+// gateway's own request for usage added to it (see StripUsage): nothing for
+// the usage-only chunk, the frame without its "usage" member for a chunk
+// with a null or all-zero usage, and frame itself otherwise. It works in
+// place, moving bytes within frame, and allocates nothing. Without
+// StripUsage it returns frame unchanged.
+func (s *Stream) Trim(frame []byte) []byte {
+	switch {
+	case s.cut.drop:
+		return frame[:0]
+	case s.cut.to > s.cut.from && s.cut.to <= len(frame):
+		n := copy(frame[s.cut.from:], frame[s.cut.to:])
+		return frame[:s.cut.from+n]
+	}
+	return frame
+}
+
+// placeCut turns what the chunk just dispatched asked to take out into a
+// cut of the frame, whose only event it must be. A member is cut only out
+// of a chunk sent on one data line, where its place in the frame is known.
+func (s *Stream) placeCut(events, nData, dataAt int, data []byte) {
+	st := &s.st
+	drop, from, to := st.dropChunk, st.cutFrom, st.cutTo
+	st.dropChunk, st.cutFrom, st.cutTo = false, 0, 0
+	if events > 1 {
+		s.cut.drop, s.cut.from, s.cut.to = false, 0, 0
+		return
+	}
+	if drop {
+		s.cut.drop = true
+		return
+	}
+	if to > from && nData == 1 {
+		lead := len(data) - len(bytes.TrimLeft(data, " \t\r\n"))
+		s.cut.from, s.cut.to = dataAt+lead+from, dataAt+lead+to
+	}
 }
 
 // indexEOL returns the index of the first "\n" or "\r" in b, or -1.
@@ -264,6 +328,12 @@ type state struct {
 	done       bool
 	final      bool
 	chunks     int
+	// strip is set when the gateway asked for usage (Stream.StripUsage);
+	// chatChunk then says what of the chunk only that request added: all
+	// of it (dropChunk), or d[cutFrom:cutTo].
+	strip          bool
+	dropChunk      bool
+	cutFrom, cutTo int
 }
 
 // toolCall is one tool call of an answer. raw holds the complete call when
@@ -503,7 +573,9 @@ func (st *state) chatChunk(d []byte) (final, valid bool) {
 	var id, choices, usage, errv, object, message []byte
 	var kb keyBuf
 	m := objectMembers(d)
-	for {
+	usageFrom, usageTo := 0, 0
+	for first := true; ; first = false {
+		before := m.i
 		k, v, ok := m.next()
 		if !ok {
 			break
@@ -515,6 +587,9 @@ func (st *state) chatChunk(d []byte) (final, valid bool) {
 			choices = v
 		case "usage":
 			usage = v
+			if st.strip {
+				usageFrom, usageTo = memberSpan(d, before, m.i, first)
+			}
 		case "error":
 			errv = v
 		case "object":
@@ -542,7 +617,11 @@ func (st *state) chatChunk(d []byte) (final, valid bool) {
 		st.usage(usage)
 		if arrayEmpty(choices) {
 			final = true
+			st.dropChunk = st.strip
 		}
+	}
+	if st.strip && !st.dropChunk && usage != nil && !arrayEmpty(choices) && allZero(usage) {
+		st.cutFrom, st.cutTo = usageFrom, usageTo
 	}
 	added := false
 	e := arrayElements(choices)

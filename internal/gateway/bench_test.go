@@ -83,9 +83,11 @@ func benchCall(b *testing.B, c *http.Client, url, key, body string) {
 
 // BenchmarkChat measures one whole recorded call (two durable records).
 func BenchmarkChat(b *testing.B) {
-	for _, tc := range []struct{ name, body string }{
-		{"stream", `{"model":"tiny","messages":[{"role":"user","content":"hello"}],"options":{"num_predict":12}}`},
-		{"nostream", `{"model":"tiny","stream":false,"messages":[{"role":"user","content":"hello"}],"options":{"num_predict":12}}`},
+	for _, tc := range []struct{ name, path, body string }{
+		{"stream", "/api/chat", `{"model":"tiny","messages":[{"role":"user","content":"hello"}],"options":{"num_predict":12}}`},
+		{"nostream", "/api/chat", `{"model":"tiny","stream":false,"messages":[{"role":"user","content":"hello"}],"options":{"num_predict":12}}`},
+		// Without include_usage: the gateway asks for it and trims it out.
+		{"openai-stream", "/v1/chat/completions", `{"model":"tiny","stream":true,"messages":[{"role":"user","content":"hello"}],"max_tokens":12}`},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			gw, key := benchGateway(b)
@@ -93,7 +95,7 @@ func BenchmarkChat(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				benchCall(b, c, gw.URL+"/api/chat", key, tc.body)
+				benchCall(b, c, gw.URL+tc.path, key, tc.body)
 			}
 		})
 	}

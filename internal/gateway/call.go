@@ -20,11 +20,34 @@ import (
 )
 
 // readBody reads a request body of at most max bytes within timeout.
+//
+// A longer body gives an *http.MaxBytesError, and the connection is closed
+// after the answer. So that the answer (413) reaches a client that sends
+// its whole body before it reads (as most do), the rest of the body is read
+// and discarded first, up to drainBound(max) more bytes and within the same
+// timeout; a client that asked to be told first (Expect: 100-continue) and
+// announced a longer body is refused before it sends it.
 func readBody(w http.ResponseWriter, r *http.Request, max int64, timeout time.Duration) ([]byte, error) {
 	rc := http.NewResponseController(w)
 	rc.SetReadDeadline(time.Now().Add(timeout))
 	defer rc.SetReadDeadline(time.Time{})
-	return io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	if r.ContentLength > max && strings.EqualFold(r.Header.Get("Expect"), "100-continue") {
+		w.Header().Set("Connection", "close")
+		return nil, &http.MaxBytesError{Limit: max}
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, max))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		io.CopyN(io.Discard, r.Body, drainBound(max))
+	}
+	return b, err
+}
+
+// drainBound is how much of an oversized body is read and discarded before
+// the 413 is sent: as much again as the limit, at least 1 MiB, at most
+// 64 MiB. A longer body is cut off, as before, with the connection.
+func drainBound(limit int64) int64 {
+	return min(max(limit, 1<<20), 64<<20)
 }
 
 // bodyError maps a body read error to a status and a message.
@@ -56,6 +79,9 @@ type call struct {
 	req      *record.Record // the sealed request record
 	nonce    [16]byte       // the response record's nonce
 	scope    *redact.Scope  // numbers the placeholders of request and answer alike (nil: no redaction)
+	// trimUsage is set when the gateway asked the upstream for usage on
+	// the caller's behalf (dialect.AskUsage): the stream is trimmed back.
+	trimUsage bool
 }
 
 // admit does what every recorded call starts with: attribution, the key and
@@ -102,9 +128,26 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		Nonce:      record.NewNonce(),
 	}
 	c.attribute(rec)
+	c.model = rec.Model
+	detail := map[string]any{}
 	if c.id.KeyID != "" {
 		// Which key made the call, for usage by key ('aitrail stats').
-		rec.Detail = mustJSON(map[string]string{"key_id": c.id.KeyID})
+		detail["key_id"] = c.id.KeyID
+	}
+	// A stream reports its token counts only if asked: ask for them when
+	// the caller did not. The upstream then gets the changed body; the
+	// record's raw hash and the vault keep the caller's, and its detail
+	// says that aitrail asked.
+	fwd, askedUsage := raw, false
+	if req.Stream && !req.IncludeUsage {
+		if b, ok := dialect.AskUsage(ep, raw); ok {
+			fwd, askedUsage = b, true
+			detail["usage_requested"] = true
+		}
+	}
+	addCertDetail(detail, c.id)
+	if len(detail) > 0 {
+		rec.Detail = mustJSON(detail)
 	}
 	rec.ModelDigest = s.models.Digest(r.Context(), req.Model)
 	rb := requestBody(req)
@@ -114,8 +157,8 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 	}
 	var scope *redact.Scope
 	var found []redact.Finding
-	if s.opts.Redactor != nil {
-		scope = s.opts.Redactor.Scope()
+	if red := s.current().Redactor; red != nil {
+		scope = red.Scope()
 		found = redactRequest(scope, &rb)
 		if blocked := scope.Blocked(); len(blocked) > 0 {
 			s.refuseBlocked(w, r, c, ep.API, rec, raw, rb, found, blocked)
@@ -132,7 +175,7 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		replyError(w, ep.API, http.StatusServiceUnavailable, errAuditUnavailable)
 		return
 	}
-	cl := &call{caller: c, api: ep.API, endpoint: ep.Path, req: rec, nonce: record.NewNonce(), scope: scope}
+	cl := &call{caller: c, api: ep.API, endpoint: ep.Path, req: rec, nonce: record.NewNonce(), scope: scope, trimUsage: askedUsage}
 	if vaultErr != nil {
 		// The request is recorded; its outcome says why it went no further.
 		s.log.Error("raw vault seal failed; refusing calls", "err", vaultErr)
@@ -142,7 +185,13 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 		replyError(w, ep.API, http.StatusServiceUnavailable, errAuditUnavailable)
 		return
 	}
-	s.forward(w, r, cl, raw, func() follower { return dialect.NewStream(ep) }, func(status int, b []byte) dialect.Result {
+	s.forward(w, r, cl, fwd, func() follower {
+		st := dialect.NewStream(ep)
+		if askedUsage {
+			st.StripUsage()
+		}
+		return st
+	}, func(status int, b []byte) dialect.Result {
 		res, err := dialect.ParseResponse(ep, status, b)
 		if err != nil && res.Error == "" {
 			res.Error = "aitrail could not parse the upstream's answer: " + err.Error()
@@ -188,8 +237,8 @@ func (s *Server) refuseMalformed(w http.ResponseWriter, r *http.Request, c *call
 	}
 	// What was sent is kept like any prompt: redacted in the log.
 	var found []redact.Finding
-	if s.opts.Redactor != nil {
-		found = redactRequest(s.opts.Redactor.Scope(), &rb)
+	if red := s.current().Redactor; red != nil {
+		found = redactRequest(red.Scope(), &rb)
 	}
 	rec.RawHash = s.committer.Commit(rec.Nonce, record.LabelRaw, raw)
 	rec.RawLen = int64(len(raw))
@@ -274,7 +323,6 @@ func (s *Server) adminCall(w http.ResponseWriter, r *http.Request) {
 		replyError(w, dialect.Ollama, http.StatusServiceUnavailable, errAuditUnavailable)
 		return
 	}
-	s.models.Forget()
 	cl := &call{caller: c, api: dialect.Ollama, endpoint: r.URL.Path, req: rec, nonce: record.NewNonce()}
 	s.forward(w, r, cl, raw, func() follower { return &statusStream{} }, parseStatusResponse)
 }
@@ -341,6 +389,7 @@ func (s *Server) upstreamRequest(ctx context.Context, r *http.Request, body []by
 	for _, h := range privateHeaders {
 		up.Header.Del(h)
 	}
+	up.Header.Set("X-Request-Id", requestID(r))
 	if s.opts.UpstreamAPIKey != "" {
 		up.Header.Set("Authorization", "Bearer "+s.opts.UpstreamAPIKey)
 	}

@@ -161,6 +161,14 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 	timer := time.AfterFunc(s.opts.Timeouts.StreamIdle, func() { idle.Store(true); cancel() })
 	defer timer.Stop()
 
+	// trim, if set, takes out of each frame what the gateway's own request
+	// for usage added to it (dialect.AskUsage), so that the caller receives
+	// what it would have without aitrail.
+	var trim func([]byte) []byte
+	if t, ok := f.(interface{ Trim([]byte) []byte }); ok && c.trimUsage {
+		trim = t.Trim
+	}
+
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	tmp := *bp
@@ -175,28 +183,37 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 		if n > 0 {
 			pending = append(pending, tmp[:n]...)
 			// Frames before the final one go out now, in one write; the
-			// final frame and all after it are held.
+			// final frame and all after it are held. A trimmed frame is
+			// moved down in place, so what goes out stays contiguous.
 			start, writeEnd := 0, 0
 			for {
 				l := f.FrameLen(pending[start:])
+				frame := pending[start : start+l]
 				if l == 0 {
 					if len(pending)-start <= maxFrame {
 						break
 					}
 					l = len(pending) - start // not a frame we understand: pass it on
+					frame = pending[start:]
 				} else {
 					had := f.Chunks()
-					if f.Observe(pending[start : start+l]) {
+					if f.Observe(frame) {
 						final = true
 					}
 					if had == 0 && f.Chunks() > 0 && o.ttft == 0 {
 						o.ttft = time.Since(c.start)
 					}
+					if trim != nil {
+						frame = trim(frame)
+					}
 				}
-				if final {
-					held = append(held, pending[start:start+l]...)
-				} else {
-					writeEnd = start + l
+				switch {
+				case final:
+					held = append(held, frame...)
+				case writeEnd == start:
+					writeEnd += len(frame)
+				default:
+					writeEnd += copy(pending[writeEnd:], frame)
 				}
 				start += l
 			}
@@ -223,6 +240,9 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 		// The upstream ended without terminating its last frame: it is
 		// still the end of the answer.
 		f.Observe(pending)
+		if trim != nil {
+			pending = trim(pending)
+		}
 		held = append(held, pending...)
 	}
 	o.result = f.Result()
@@ -281,6 +301,11 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 // failure it logs, counts, and returns the error: the caller must not
 // release the answer.
 func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
+	if c.req.Kind == record.KindAdmin {
+		// The upstream is through with the model: calls from now on,
+		// including the caller's next one, resolve its digest again.
+		s.models.Forget()
+	}
 	res := o.result
 	rec := &record.Record{
 		Kind:           record.KindResponse,

@@ -28,6 +28,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aitrail/aitrail/internal/config"
@@ -89,9 +90,19 @@ type Options struct {
 	// auditors).
 	Holds Holds
 	// Integrity, if set, reports the latest background verification; it is
-	// shown by GET /healthz under "integrity" (a failed verification does
-	// not make the gateway unhealthy: new calls are still recorded).
+	// shown by GET /healthz under "integrity" (Health reports a failed one
+	// as ReasonIntegrityFailed).
 	Integrity func() any
+
+	// Operations (health.go, access.go, live.go).
+	// Checks are what GET /readyz checks besides Health and the upstream,
+	// by name ("vault"); an error makes the gateway not ready.
+	Checks map[string]func(ctx context.Context) error
+	// MetricsAuth makes GET /metrics answer only an auditor or an admin.
+	MetricsAuth bool
+	// Certificates, if set, maps verified client certificates to
+	// identities (mTLS).
+	Certificates *identity.CertMap
 }
 
 // Server serves the gateway. Create it with New.
@@ -106,6 +117,11 @@ type Server struct {
 	client    *http.Client
 	models    *modelCache
 	mux       *http.ServeMux
+	upstream  upstreamState
+	live      atomic.Pointer[Live]
+
+	healthMu  sync.Mutex
+	healthErr string // the cause of the last unhealthy answer, "" when healthy
 
 	inflight sync.WaitGroup
 }
@@ -140,6 +156,8 @@ func New(opts Options, l Ledger, auth *identity.Authenticator, sessions Sessions
 		client:    &http.Client{Transport: transport},
 	}
 	s.models = newModelCache(s.client, opts.Upstream, opts.ModelCacheTTL)
+	s.upstream.s = s
+	s.live.Store(&Live{Redactor: opts.Redactor, RawTTL: opts.RawTTL})
 	s.routes()
 	return s
 }
@@ -152,13 +170,14 @@ func (s *Server) Wait() { s.inflight.Wait() }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.inflight.Add(1)
 	defer s.inflight.Done()
-	s.mux.ServeHTTP(w, r)
+	s.serveLogged(w, r)
 }
 
 func (s *Server) routes() {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.Handle("GET /metrics", s.metrics.Handler())
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /metrics", s.serveMetrics)
 	mux.HandleFunc("POST /aitrail/v1/sessions", s.createSession)
 	mux.HandleFunc("GET /aitrail/v1/raw/{log}/{seq}", s.readRaw)
 	mux.HandleFunc("GET /aitrail/v1/holds", s.listHolds)
@@ -177,10 +196,7 @@ func (s *Server) routes() {
 		"GET /v1/models", "GET /v1/models/{model...}", "HEAD /api/version"} {
 		mux.HandleFunc(p, s.metadata)
 	}
-	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.Write([]byte("aitrail is running\n"))
-	})
+	mux.HandleFunc("GET /{$}", s.probe) // and HEAD /
 	mux.HandleFunc("/", s.notFound)
 	s.mux = mux
 }
@@ -207,22 +223,6 @@ func replyError(w http.ResponseWriter, api dialect.API, status int, msg string) 
 	w.Write(body)
 }
 
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "application/json")
-	if s.opts.Health != nil {
-		if err := s.opts.Health(r.Context()); err != nil {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			json.NewEncoder(w).Encode(map[string]string{"status": "unavailable", "error": err.Error()})
-			return
-		}
-	}
-	out := map[string]any{"status": "ok"}
-	if s.opts.Integrity != nil {
-		out["integrity"] = s.opts.Integrity()
-	}
-	json.NewEncoder(w).Encode(out)
-}
-
 // caller is what the gateway knows of who is calling, before and after
 // authentication.
 type caller struct {
@@ -232,6 +232,7 @@ type caller struct {
 	reason        string
 	correlationID string
 	start         time.Time
+	model         string // of a model call, for the access log
 }
 
 // newCaller reads the attribution headers of r and sets X-Request-Id on the
@@ -242,6 +243,7 @@ func (s *Server) newCaller(w http.ResponseWriter, r *http.Request) *caller {
 	w.Header().Set("X-Request-Id", c.correlationID)
 	c.session = limit(r.Header.Get("X-Session-Id"), 128)
 	c.reason = limit(r.Header.Get("X-Access-Reason"), 1024)
+	noteCaller(r, c)
 	return c
 }
 
@@ -337,6 +339,9 @@ func (s *Server) authenticate(r *http.Request) (identity.Identity, error) {
 		token, ok = strings.CutPrefix(authz, "bearer ")
 	}
 	if !ok || token == "" {
+		if id, found, err := s.certIdentity(r); found {
+			return id, err
+		}
 		return identity.Identity{}, identity.ErrNoCredentials
 	}
 	return s.auth.Key(r.Context(), strings.TrimSpace(token))
@@ -418,6 +423,8 @@ func actionText(a identity.Action) string {
 		return "list legal holds (auditor or admin only)"
 	case identity.ManageHolds:
 		return "set or release legal holds (admin only)"
+	case identity.ReadMetrics:
+		return "read the metrics (auditor or admin only)"
 	}
 	return "do this"
 }
@@ -517,7 +524,7 @@ func (s *Server) knownPath(p string) bool {
 	}
 	switch p {
 	case "/api/pull", "/api/push", "/api/create", "/api/copy", "/api/delete", "/api/tags", "/api/show",
-		"/api/ps", "/api/version", "/v1/models", "/healthz", "/metrics", "/aitrail/v1/sessions", "/aitrail/v1/raw":
+		"/api/ps", "/api/version", "/v1/models", "/healthz", "/readyz", "/metrics", "/aitrail/v1/sessions", "/aitrail/v1/raw":
 		return true
 	}
 	return false

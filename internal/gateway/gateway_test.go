@@ -79,7 +79,7 @@ type fixture struct {
 	key      string
 }
 
-func newFixture(t *testing.T, upstream http.HandlerFunc) *fixture {
+func newFixture(t *testing.T, upstream http.HandlerFunc, opts ...func(*Options)) *fixture {
 	t.Helper()
 	f := &fixture{ledger: &memLedger{}}
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -97,8 +97,11 @@ func newFixture(t *testing.T, upstream http.HandlerFunc) *fixture {
 	f.key = text
 	c, _ := record.NewCommitter(bytes.Repeat([]byte{1}, 32))
 	cfg := config.Default()
-	s := New(Options{Upstream: u, MaxBodyBytes: 1 << 20, Timeouts: cfg.Timeouts, ModelCacheTTL: time.Minute},
-		f.ledger, identity.NewAuthenticator(memKeys{map[string]store.Key{k.ID: k}}, nil), noSessions{}, c,
+	o := Options{Upstream: u, MaxBodyBytes: 1 << 20, Timeouts: cfg.Timeouts, ModelCacheTTL: time.Minute}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	s := New(o, f.ledger, identity.NewAuthenticator(memKeys{map[string]store.Key{k.ID: k}}, nil), noSessions{}, c,
 		metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	f.gw = httptest.NewServer(s)
 	t.Cleanup(f.gw.Close)

@@ -107,10 +107,10 @@ func (s *Server) addHold(w http.ResponseWriter, r *http.Request) {
 		}
 		*t.to = v.UnixNano()
 	}
-	if h.Text != "" && s.opts.Redactor != nil {
+	if red := s.current().Redactor; h.Text != "" && red != nil {
 		// Stored bodies are redacted: a value the redactor replaces is
 		// never in them, and a text hold on it would hold nothing.
-		if _, found := s.opts.Redactor.Redact(h.Text); len(found) > 0 {
+		if _, found := red.Redact(h.Text); len(found) > 0 {
 			replyError(w, dialect.OpenAI, http.StatusBadRequest, fmt.Sprintf(
 				"aitrail: text %q holds a value the redactor replaces (%s), which stored bodies never contain: hold by actor or session instead",
 				h.Text, found[0].Type))

@@ -12,20 +12,25 @@ import (
 )
 
 // modelCache resolves model names to the upstream's digests through
-// /api/tags, so that each record says exactly which model answered. Digests
-// are cached for ttl; an upstream without /api/tags (vLLM, llama.cpp)
-// yields no digest, and is asked again only after ttl. The fetch runs
-// outside the lock: a call whose model is cached never waits for it; a
-// call for a model not yet known waits for the fetch in flight.
+// /api/tags, so that each record says exactly which model answered. A name
+// is found as Ollama finds it (see modelKey): "TINY", "library/tiny" and
+// "tiny" are tiny:latest. Digests are cached for ttl; an upstream without
+// /api/tags (vLLM, llama.cpp) yields no digest, and is asked again only
+// after ttl. The fetch runs outside the lock: a call whose model is cached
+// never waits for it; a call for a model not yet known waits for the fetch
+// in flight. Forget, called when a model-management call through the
+// gateway has ended, makes the next call fetch again; a change made behind
+// the gateway's back is seen within ttl.
 type modelCache struct {
 	client   *http.Client
 	upstream *url.URL
 	ttl      time.Duration
 
 	mu       sync.Mutex
-	digests  map[string]string
+	digests  map[string]string // by name as listed, and by modelKey
 	fetched  time.Time
 	inflight chan struct{} // closed when the running fetch ends; nil if none
+	gen      uint64        // counts Forget calls: a fetch begun before one is not kept
 }
 
 func newModelCache(c *http.Client, upstream *url.URL, ttl time.Duration) *modelCache {
@@ -43,38 +48,51 @@ func (m *modelCache) Digest(ctx context.Context, model string) string {
 	if model == "" {
 		return ""
 	}
-	m.mu.Lock()
-	d, known := m.lookup(model)
-	stale := time.Since(m.fetched) >= m.ttl
-	if known && !stale {
+	// A second round is needed only when Forget ran during the first
+	// fetch, whose answer may predate the change.
+	for range 2 {
+		m.mu.Lock()
+		d, known := m.lookup(model)
+		stale := time.Since(m.fetched) >= m.ttl
+		if known && !stale {
+			m.mu.Unlock()
+			return d
+		}
+		wait := m.inflight
+		if wait == nil && (stale || time.Since(m.fetched) >= time.Second) {
+			wait = make(chan struct{})
+			m.inflight, m.fetched = wait, time.Now()
+			go m.refresh(context.WithoutCancel(ctx), wait, m.gen)
+		}
+		gen := m.gen
 		m.mu.Unlock()
-		return d
+		if known || wait == nil {
+			return d
+		}
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return ""
+		}
+		m.mu.Lock()
+		d, known = m.lookup(model)
+		again := m.gen != gen
+		m.mu.Unlock()
+		if known || !again {
+			return d
+		}
 	}
-	wait := m.inflight
-	if wait == nil && (stale || time.Since(m.fetched) >= time.Second) {
-		wait = make(chan struct{})
-		m.inflight, m.fetched = wait, time.Now()
-		go m.refresh(context.WithoutCancel(ctx), wait)
-	}
-	m.mu.Unlock()
-	if known || wait == nil {
-		return d
-	}
-	select {
-	case <-wait:
-	case <-ctx.Done():
-		return ""
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, _ = m.lookup(model)
-	return d
+	return ""
 }
 
-// Forget drops the cache, after a model was pulled, created or deleted.
+// Forget drops the cache. The gateway calls it when a model-management call
+// (pull, push, create, copy, delete) has ended, so that the next call
+// resolves its model again; a fetch already running when Forget is called
+// is not kept.
 func (m *modelCache) Forget() {
 	m.mu.Lock()
 	m.digests, m.fetched = nil, time.Time{}
+	m.gen++
 	m.mu.Unlock()
 }
 
@@ -82,19 +100,24 @@ func (m *modelCache) lookup(model string) (string, bool) {
 	if d, ok := m.digests[model]; ok {
 		return d, true
 	}
-	if !strings.Contains(model, ":") {
-		d, ok := m.digests[model+":latest"]
+	if k, ok := modelKey(model); ok {
+		d, ok := m.digests[k]
 		return d, ok
 	}
 	return "", false
 }
 
-// refresh fetches /api/tags and closes done when it is through.
-func (m *modelCache) refresh(ctx context.Context, done chan struct{}) {
+// refresh fetches /api/tags and closes done when it is through. What it
+// fetched is kept only if Forget was not called since generation gen.
+func (m *modelCache) refresh(ctx context.Context, done chan struct{}, gen uint64) {
 	d := m.fetch(ctx)
 	m.mu.Lock()
-	if d != nil {
-		m.digests = d
+	if m.gen == gen {
+		if d != nil {
+			m.digests = d
+		}
+	} else {
+		m.fetched = time.Time{} // the next call fetches again
 	}
 	m.inflight = nil
 	m.mu.Unlock()
@@ -128,8 +151,12 @@ func (m *modelCache) fetch(ctx context.Context) map[string]string {
 	}
 	d := make(map[string]string, len(tags.Models))
 	for _, t := range tags.Models {
-		d[t.Name] = t.Digest
-		d[t.Model] = t.Digest
+		for _, name := range [...]string{t.Name, t.Model} {
+			d[name] = t.Digest
+			if k, ok := modelKey(name); ok {
+				d[k] = t.Digest
+			}
+		}
 	}
 	return d
 }

@@ -115,7 +115,7 @@ func (s *Server) keep(ctx context.Context, rec *record.Record, body, clear, raw 
 		}
 		done = make(chan error, 1)
 		go func() {
-			done <- s.opts.Vault.Seal(ctx, s.opts.LogID, rec.Nonce, parts, time.Now().Add(s.opts.RawTTL))
+			done <- s.opts.Vault.Seal(ctx, s.opts.LogID, rec.Nonce, parts, time.Now().Add(s.current().RawTTL))
 		}()
 	}
 	logErr = s.ledger.Append(ctx, &ledger.Entry{Record: rec, Body: body, PII: s.piiEntries(found)})

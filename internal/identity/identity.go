@@ -59,6 +59,7 @@ const (
 	ReadRaw                       // read a body before redaction from the vault
 	ReadHolds                     // list the legal holds
 	ManageHolds                   // set and release legal holds
+	ReadMetrics                   // read /metrics when metrics_auth is on
 )
 
 // Allowed reports whether role may perform a.
@@ -72,7 +73,7 @@ func Allowed(role string, a Action) bool {
 		return role == RoleAuditor
 	case OpenSession:
 		return ValidRole(role)
-	case ReadRaw, ReadHolds:
+	case ReadRaw, ReadHolds, ReadMetrics:
 		return role == RoleAuditor || role == RoleAdmin
 	case ManageHolds:
 		return role == RoleAdmin
@@ -85,6 +86,10 @@ type Identity struct {
 	Actor string
 	Role  string
 	KeyID string // "" when identity came from trusted headers
+	// Source says how the caller was identified (a Source constant), and
+	// Certificate, for a client certificate, its subject and SHA-256.
+	Source      string
+	Certificate string
 }
 
 // Errors of authentication; their text is shown to callers.
@@ -99,7 +104,7 @@ var (
 // revoked credentials; a bad asserted role), as opposed to a failure to
 // check them.
 func IsRefusal(err error) bool {
-	for _, e := range []error{ErrNoCredentials, ErrInvalidKey, ErrRevokedKey, ErrBadRole} {
+	for _, e := range []error{ErrNoCredentials, ErrInvalidKey, ErrRevokedKey, ErrBadRole, ErrUnmappedCertificate} {
 		if errors.Is(err, e) {
 			return true
 		}
@@ -193,6 +198,14 @@ func (a *Authenticator) lookup(ctx context.Context, id string) (store.Key, error
 	return k, nil
 }
 
+// Flush forgets every cached key, so that the next use of each is read
+// from the store again (a configuration reload does this).
+func (a *Authenticator) Flush() {
+	a.mu.Lock()
+	clear(a.cache)
+	a.mu.Unlock()
+}
+
 // Trusted reports whether a client address is in a trusted network.
 func (a *Authenticator) Trusted(addr netip.Addr) bool {
 	addr = addr.Unmap()
@@ -225,9 +238,9 @@ func (a *Authenticator) Key(ctx context.Context, text string) (Identity, error) 
 	if k.RevokedAt != 0 {
 		// The owner is returned with the error, so that the refusal is
 		// attributed to them.
-		return Identity{Actor: k.Actor, Role: k.Role, KeyID: k.ID}, ErrRevokedKey
+		return Identity{Actor: k.Actor, Role: k.Role, KeyID: k.ID, Source: SourceKey}, ErrRevokedKey
 	}
-	return Identity{Actor: k.Actor, Role: k.Role, KeyID: k.ID}, nil
+	return Identity{Actor: k.Actor, Role: k.Role, KeyID: k.ID, Source: SourceKey}, nil
 }
 
 // Headers returns the identity asserted by a trusted proxy in X-Actor-Id and
@@ -243,7 +256,7 @@ func Headers(actor, role string) (id Identity, ok bool, err error) {
 	if !ValidRole(role) {
 		return Identity{}, true, fmt.Errorf("X-Actor-Role %q is %w", role, ErrBadRole)
 	}
-	return Identity{Actor: actor, Role: role}, true, nil
+	return Identity{Actor: actor, Role: role, Source: SourceHeaders}, true, nil
 }
 
 // NewSessionID returns a random session id.

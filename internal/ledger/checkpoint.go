@@ -169,6 +169,15 @@ func NewCheckpointer(st CheckpointStore, logID, skey, vkey string, anchors []Anc
 	return &Checkpointer{st: st, logID: logID, signer: signer, verifier: verifier, anchors: anchors, now: time.Now}, nil
 }
 
+// SetAnchors replaces the anchors that the next checkpoints are copied
+// to. A signing under way finishes with the anchors it started with. It is
+// safe for concurrent use.
+func (c *Checkpointer) SetAnchors(anchors []Anchor) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.anchors = anchors
+}
+
 // Origin returns the log's origin, the name in its checkpoints.
 func (c *Checkpointer) Origin() string { return c.signer.Name() }
 

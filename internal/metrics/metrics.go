@@ -38,7 +38,10 @@ type Metrics struct {
 	VerifiedSize   prometheus.Gauge // records verified so far
 	VerifyLastTime prometheus.Gauge // Unix time of the latest verification
 
-	Usage *Usage // calls, tokens and errors per actor, key and model (bounded)
+	// Operations.
+	UpstreamUp   prometheus.Gauge       // 1 if the upstream answered its latest probe, else 0
+	ConfigReload *prometheus.CounterVec // SIGHUP reloads, by result (applied, refused)
+	Usage        *Usage                 // calls, tokens and errors per actor, key and model (bounded)
 }
 
 // New returns registered collectors, including the Go runtime's.
@@ -105,9 +108,16 @@ func New() *Metrics {
 		VerifyLastTime: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "aitrail_verify_last_run_timestamp_seconds", Help: "When the background verification last ran.",
 		}),
+		UpstreamUp: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "aitrail_upstream_up", Help: "1 if the upstream answered the latest probe, 0 if it was unreachable.",
+		}),
+		ConfigReload: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "aitrail_config_reloads_total", Help: "Configuration reloads (SIGHUP), by result: applied or refused.",
+		}, []string{"result"}),
 	}
 	m.Usage = newUsage()
 	m.reg.MustRegister(m.Usage.collectors()...)
+	m.reg.MustRegister(m.UpstreamUp, m.ConfigReload)
 	m.reg.MustRegister(m.VaultFailures, m.RetentionErased, m.RetentionFailures, m.VerifyOK, m.VerifiedSize, m.VerifyLastTime, m.Checkpoints, m.CheckpointFailures, m.AnchorFailures, m.CheckpointSize, m.Requests, m.Records, m.AppendFailures, m.AppendSeconds, m.BatchRecords,
 		m.QueueDepth, m.UpstreamErrors, m.InFlight, m.Latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -61,6 +61,9 @@ const (
 	KindPruned         = "log.pruned"              // the records before a signed checkpoint were deleted (Detail: Prune)
 	KindErasureRequest = "erasure.requested"       // a data subject's erasure request, and its outcome
 	KindRestored       = "log.restored"            // the first record of a log that continues one restored from a backup (Detail: Restore)
+
+	KindConfigReloaded     = "config.reloaded"      // serve put a reloaded configuration in force (SIGHUP)
+	KindConfigReloadFailed = "config.reload_failed" // serve refused a reloaded configuration and kept the one in force
 )
 
 // Statuses of model calls.

@@ -114,6 +114,10 @@ type failure struct {
 	msg    string
 }
 
+// A step is an effect of a model operation that takes place at its point in
+// the progress, between the statuses around it; it writes nothing.
+type step func()
+
 // progress writes the progress of a model operation as Ollama does:
 // streamed as NDJSON, or, if stream is false, only the last status.
 func (s *Server) progress(ctx context.Context, items []any, stream bool, out sink) {
@@ -122,6 +126,10 @@ func (s *Server) progress(ctx context.Context, items []any, stream bool, out sin
 		out.header().Set("Content-Type", "application/json")
 		var last progressResponse
 		for i, it := range items {
+			if f, ok := it.(step); ok {
+				f()
+				continue
+			}
 			if i > 0 && !pause(ctx, d) {
 				out.reply(http.StatusInternalServerError, errorBody{errCanceled})
 				return
@@ -139,6 +147,10 @@ func (s *Server) progress(ctx context.Context, items []any, stream bool, out sin
 	}
 	out.header().Set("Content-Type", "application/x-ndjson")
 	for i, it := range items {
+		if f, ok := it.(step); ok {
+			f()
+			continue
+		}
 		if i > 0 && !pause(ctx, d) {
 			return
 		}
@@ -287,10 +299,13 @@ func (s *Server) handleCreate(w http.ResponseWriter, r *http.Request, _ string) 
 		}
 		items = append(items, progressResponse{Status: status + l.digest})
 	}
-	items = append(items, progressResponse{Status: "writing manifest"}, progressResponse{Status: "success"})
-	s.mu.Lock()
-	s.models[m.key()] = m
-	s.mu.Unlock()
+	// As in Ollama, the model exists (and /api/tags lists it, digest and
+	// all) once its manifest is written, at the end of the progress.
+	items = append(items, progressResponse{Status: "writing manifest"}, step(func() {
+		s.mu.Lock()
+		s.models[m.key()] = m
+		s.mu.Unlock()
+	}), progressResponse{Status: "success"})
 	s.progress(r.Context(), items, stream, nativeSink{w})
 }
 
