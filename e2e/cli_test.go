@@ -361,20 +361,18 @@ func TestQueryNodes(t *testing.T) {
 	dsn, _, _ := postgresDatabase(t)
 	t.Parallel()
 	up := startUpstream(t)
-	a := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn, Config: "node: alpha\n"})
-	// The second node finds the first's keys: it prints no admin key.
-	b := &gateway{Dir: t.TempDir(), Database: dsn, log: &syncBuffer{}}
-	conf := filepath.Join(b.Dir, "aitrail.yaml")
-	if err := os.WriteFile(conf, []byte("node: beta\n"), 0o600); err != nil {
-		t.Fatal(err)
+	a := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn, Node: "alpha"})
+	// The second node joins the fleet (docs/OPERATIONS.md): it takes the
+	// fleet-wide keys from the first, and prints no admin key.
+	keys := filepath.Join(t.TempDir(), "fleet-keys.json")
+	if r := runAitrail(t, "fleet", "export-keys", "--data", a.Dir, "-o", keys); r.code != 0 {
+		t.Fatalf("fleet export-keys: exit %d\n%s", r.code, r.stderr)
 	}
-	b.args = []string{"serve", "--data", b.Dir, "--listen", "127.0.0.1:0", "--upstream", up.URL, "--config", conf, "--database", dsn}
-	b.start(t, false)
-	t.Cleanup(func() {
-		if err := b.close(); err != nil {
-			t.Error(err)
-		}
-	})
+	bDir := t.TempDir()
+	if r := runAitrail(t, "fleet", "join", "--from", keys, "--data", bDir); r.code != 0 {
+		t.Fatalf("fleet join: exit %d\n%s", r.code, r.stderr)
+	}
+	b := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn, Node: "beta", Dir: bDir, Joined: true})
 	ka, kb := a.createKey(t, "ann", "user"), b.createKey(t, "ben", "user")
 	var ids []string
 	for i, g := range []*gateway{b, a, b, a} {

@@ -189,15 +189,15 @@ func TestReload(t *testing.T) {
 	}
 
 	// A setting that needs a restart is reported, not applied.
-	write(rule + "node: elsewhere\n")
+	write(rule + "heartbeat: 7m\n")
 	reloaded(2)
 	evs = events(t, g, "config.reloaded")
-	if len(evs) != 2 || fmt.Sprint(evs[1]["changed"]) != "[]" || fmt.Sprint(evs[1]["needs_restart"]) != "[node]" || evs[1]["sha256"] != want.SHA256 {
-		t.Errorf("config.reloaded events %v, want a second with changed [], needs_restart [node] and the same sha256", evs)
+	if len(evs) != 2 || fmt.Sprint(evs[1]["changed"]) != "[]" || fmt.Sprint(evs[1]["needs_restart"]) != "[heartbeat]" || evs[1]["sha256"] != want.SHA256 {
+		t.Errorf("config.reloaded events %v, want a second with changed [], needs_restart [heartbeat] and the same sha256", evs)
 	}
 	// The warning follows the event (which is written before the change
 	// takes effect).
-	g.log.waitFor(t, "needs_restart=node")
+	g.log.waitFor(t, "needs_restart=heartbeat")
 
 	// A bad file: refused, recorded, the rule in force stays.
 	write("log_level: loud\nredact:\n  rules: [{type: OTHER, pattern: 'x'}]\n")

@@ -83,7 +83,7 @@ func TestUsageAskedAndTrimmed(t *testing.T) {
 		}
 		q, a := recs[0], recs[1]
 		c, _ := record.NewCommitter(bytes.Repeat([]byte{1}, 32))
-		if string(q.Detail) != `{"usage_requested":true}` || q.RawHash != c.Commit(q.Nonce, record.LabelRaw, []byte(ask)) {
+		if !usageRequested(t, q.Detail) || q.RawHash != c.Commit(q.Nonce, record.LabelRaw, []byte(ask)) {
 			t.Errorf("request record detail %s, raw hash of the caller's body: %v", q.Detail, q.RawHash == c.Commit(q.Nonce, record.LabelRaw, []byte(ask)))
 		}
 		if a.TokensIn != 11 || a.TokensOut != 3 || a.Status != record.StatusOK || a.DoneReason != "stop" {
@@ -119,7 +119,7 @@ func TestUsageCallerAsked(t *testing.T) {
 	if string(got[len(got)-1]) != ask {
 		t.Errorf("the upstream got %s, want the caller's body as sent", got[len(got)-1])
 	}
-	if recs := f.ledger.records(); len(recs[0].Detail) != 0 || recs[1].TokensIn != 11 {
+	if recs := f.ledger.records(); usageRequested(t, recs[0].Detail) || recs[1].TokensIn != 11 {
 		t.Errorf("records %+v", recs)
 	}
 }
@@ -138,4 +138,20 @@ func (c *captureWriter) Flush()                      {}
 func httptestRequest(body string) *http.Request {
 	r, _ := http.NewRequest(http.MethodPost, "/v1/chat/completions", strings.NewReader(body))
 	return r
+}
+
+// usageRequested reports whether a request record's detail says that
+// aitrail asked the upstream for usage.
+func usageRequested(t *testing.T, detail []byte) bool {
+	t.Helper()
+	if len(detail) == 0 {
+		return false
+	}
+	var d struct {
+		UsageRequested bool `json:"usage_requested"`
+	}
+	if err := json.Unmarshal(detail, &d); err != nil {
+		t.Fatalf("request record detail %s: %v", detail, err)
+	}
+	return d.UsageRequested
 }
