@@ -126,7 +126,7 @@ func (u *faultyUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if sse {
 			b, _ = json.Marshal(map[string]any{"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "tiny",
 				"choices": []any{map[string]any{"index": 0, "message": map[string]any{"role": "assistant", "content": text}, "finish_reason": "stop"}},
-				"usage": map[string]any{"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
+				"usage":   map[string]any{"prompt_tokens": 3, "completion_tokens": 2, "total_tokens": 5}})
 		} else {
 			b, _ = json.Marshal(map[string]any{"model": "tiny", "created_at": "2026-01-01T00:00:00Z",
 				"message": map[string]any{"role": "assistant", "content": text}, "done": true, "done_reason": "stop"})
