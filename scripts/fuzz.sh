@@ -3,7 +3,7 @@
 #
 #   scripts/fuzz.sh [SECONDS] [PATTERN]
 #
-# SECONDS is the time per target (default 5, what CI gives each one through
+# SECONDS is the time per target (default 5; CI gives each one 4 through
 # scripts/test.sh); PATTERN, if given, keeps only the targets whose name
 # matches it (grep -E), e.g. scripts/fuzz.sh 600 'FuzzStream|FuzzParseRequest'
 # for a long run of the dialect parsers. The targets are found by listing
