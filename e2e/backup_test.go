@@ -504,4 +504,3 @@ func TestBackupPostgres(t *testing.T) {
 		t.Fatalf("aitrail verify after serving: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }
-
