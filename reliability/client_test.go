@@ -174,6 +174,9 @@ func rawRequest(t *testing.T, g *gateway, key, path, id, body string) net.Conn {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	// A small receive window, so that the socket buffers hold much less
+	// than the answers of the slow-reader test.
+	c.(*net.TCPConn).SetReadBuffer(16 << 10)
 	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nX-Request-Id: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s",
 		path, key, id, len(body), body)
 	return c

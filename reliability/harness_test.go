@@ -240,20 +240,6 @@ func (g *gateway) kill(t testing.TB) {
 	g.wait(t)
 }
 
-// stop sends SIGTERM and returns the exit code.
-func (g *gateway) stop(t testing.TB) int {
-	t.Helper()
-	if err := g.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatalf("signal aitrail serve: %v", err)
-	}
-	g.wait(t)
-	var ee *exec.ExitError
-	if errors.As(g.err, &ee) {
-		return ee.ExitCode()
-	}
-	return 0
-}
-
 func (g *gateway) wait(t testing.TB) {
 	t.Helper()
 	select {

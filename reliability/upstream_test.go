@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -53,7 +54,7 @@ func (u *faultyUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body.Close()
 	_, rest, isFault := strings.Cut(body.String(), "fault:")
 	if !isFault {
-		r.Body = readCloser{bytes.NewReader(body.Bytes())}
+		r.Body = io.NopCloser(bytes.NewReader(body.Bytes()))
 		u.standin.ServeHTTP(w, r)
 		return
 	}
@@ -144,10 +145,6 @@ func (u *faultyUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown fault "+fault, http.StatusTeapot)
 	}
 }
-
-type readCloser struct{ *bytes.Reader }
-
-func (readCloser) Close() error { return nil }
 
 // TestUpstreamFaults sends calls in both dialects to an upstream that
 // fails in each way a model server can: each caller gets a clean answer or
