@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -42,8 +43,24 @@ type outcome struct {
 	err    error  // from sending or reading; nil if the whole answer arrived
 }
 
-// complete reports whether the client saw the whole of a successful answer.
-func (o outcome) complete() bool { return o.err == nil && o.status == http.StatusOK }
+// complete reports whether the client saw the whole of a successful answer:
+// all of it, or, streamed, its final frame (where the SDKs stop reading,
+// without waiting for the end of the HTTP body).
+func (o outcome) complete() bool {
+	return o.status == http.StatusOK && (o.err == nil || o.kind.stream && sawFinal(o.body))
+}
+
+// sawFinal reports whether a streamed answer holds its final frame: Ollama's
+// "done":true line, OpenAI's data: [DONE], or the Responses API's
+// response.completed event.
+func sawFinal(body []byte) bool {
+	for _, end := range []string{`"done":true`, "data: [DONE]", "event: response.completed"} {
+		if bytes.Contains(body, []byte(end)) {
+			return true
+		}
+	}
+	return false
+}
 
 // doCall makes one call of kind k with a fresh id and reads the whole answer.
 func doCall(ctx context.Context, client *http.Client, base, key string, k kind) outcome {
