@@ -55,6 +55,11 @@ else
   echo "skipped: the vulnerability database (vuln.go.dev) is not reachable from this machine"
 fi
 
+step "fuzzing (scripts/fuzz.sh: every fuzz target, ${AITRAIL_FUZZ_SECONDS:-4}s each)"
+# A short run per target in CI; for a long one on demand:
+# scripts/fuzz.sh 600 (or AITRAIL_FUZZ_SECONDS=600 scripts/test.sh).
+scripts/fuzz.sh "${AITRAIL_FUZZ_SECONDS:-4}"
+
 step "PostgreSQL for the store tests"
 eval "$(scripts/postgres.sh start)"
 trap 'scripts/postgres.sh stop >/dev/null 2>&1 || true' EXIT
