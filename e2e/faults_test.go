@@ -1,10 +1,13 @@
 package e2e
 
 import (
+	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -58,5 +61,60 @@ func TestDataFilesPrivate(t *testing.T) {
 	check("after stopping", "audit.db", "vault.db")
 	if _, err := os.Stat(filepath.Join(g.Dir, "audit.db")); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestMalformedStreamFrame: a stream with a frame that is not JSON is
+// recorded as an error in both dialects, even when an end marker follows
+// it (SSE's [DONE] without a finish reason, Ollama's done:true), and the
+// client gets exactly what the upstream sent. A well-formed stream is ok.
+func TestMalformedStreamFrame(t *testing.T) {
+	t.Parallel()
+	const (
+		sseBad = "data: {\"id\":\"c1\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"half\"},\"finish_reason\":null}]}\n\n" +
+			"data: {\"id\":\"c1\",\"choices\":[{\"index\n\n" +
+			"data: [DONE]\n\n"
+		sseGood = "data: {\"id\":\"c2\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"whole\"},\"finish_reason\":\"stop\"}]}\n\n" +
+			"data: [DONE]\n\n"
+		ndjsonBad = "{\"model\":\"tiny\",\"message\":{\"role\":\"assistant\",\"content\":\"half\"},\"done\":false}\n" +
+			"{\"model\":\"tiny\",\"message\":{\"role\n" +
+			"{\"model\":\"tiny\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done\":true,\"done_reason\":\"stop\"}\n"
+	)
+	bodies := map[string]string{"bad-sse": sseBad, "good-sse": sseGood, "bad-ndjson": ndjsonBad}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		b, ok := bodies[r.Header.Get(callHeader)]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		if strings.HasPrefix(r.URL.Path, "/v1/") {
+			w.Header().Set("Content-Type", "text/event-stream")
+		} else {
+			w.Header().Set("Content-Type", "application/x-ndjson")
+		}
+		io.WriteString(w, b)
+	}))
+	t.Cleanup(up.Close)
+	g := startGateway(t, gatewayConfig{Upstream: up.URL})
+	tests := []struct {
+		name, path, body, upstream, status, err string
+	}{
+		{"SSE, malformed then [DONE]", "/v1/chat/completions", `{"model":"tiny","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "bad-sse", "error", "malformed"},
+		{"NDJSON, malformed then done", "/api/chat", `{"model":"tiny","messages":[{"role":"user","content":"hi"}]}`, "bad-ndjson", "error", "malformed"},
+		{"SSE, well-formed", "/v1/chat/completions", `{"model":"tiny","stream":true,"messages":[{"role":"user","content":"hi"}]}`, "good-sse", "ok", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			id := newID("malformed-")
+			got := call(t, http.MethodPost, g.URL+tc.path, g.AdminKey, tc.body, "X-Request-Id", id, callHeader, tc.upstream)
+			if got.status != http.StatusOK || string(got.body) != bodies[tc.upstream] {
+				t.Errorf("client got status %d, %q; want 200 and the upstream's bytes %q", got.status, got.body, bodies[tc.upstream])
+			}
+			it := g.interaction(t, id)
+			if it.Status != tc.status || (tc.err == "") != (it.Error == "") || !strings.Contains(it.Error, tc.err) {
+				t.Errorf("query: status %q, error %q; want %q, error mentioning %q", it.Status, it.Error, tc.status, tc.err)
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -257,6 +258,14 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 		s.metrics.UpstreamErrors.WithLabelValues("stream").Inc()
 	case o.result.Error != "":
 		o.status, o.errText = record.StatusError, o.result.Error
+		s.metrics.UpstreamErrors.WithLabelValues("stream").Inc()
+	case o.result.Malformed > 0:
+		// One rule for both dialects: a stream with a frame that is not
+		// JSON is not a whole answer, even if an end marker ([DONE],
+		// done:true) follows. The client got exactly what the upstream
+		// sent; the record says what was wrong with it.
+		o.status, o.errText = record.StatusError, fmt.Sprintf("upstream sent %d malformed frame(s) mid-stream (not JSON)", o.result.Malformed)
+		o.result.Error = o.errText
 		s.metrics.UpstreamErrors.WithLabelValues("stream").Inc()
 	case !o.result.Done:
 		// Ollama's OpenAI layer ends a stream this way when the model
