@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -129,6 +130,20 @@ func TestKillMidStream(t *testing.T) {
 	}
 	if r := g.run(t, "verify"); r.code != 0 {
 		t.Errorf("aitrail verify after kill -9: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if want := fmt.Sprintf("marking %d interrupted calls", len(ids)); !strings.Contains(g.log.String(), want) {
+		t.Errorf("the restart did not say %q on stderr", want)
+	}
+	// Killed again with nothing in flight, the gateway marks nothing a
+	// second time: each call cut short has one interrupted event.
+	g.kill(t)
+	g.restart(t)
+	var marked int
+	if err := openDB(t, g.Dir).QueryRow(`SELECT COUNT(*) FROM records WHERE kind = 'interaction.interrupted'`).Scan(&marked); err != nil {
+		t.Fatal(err)
+	}
+	if marked != len(ids) {
+		t.Errorf("after a second kill and restart the log has %d interrupted events, want %d (one per call cut short)", marked, len(ids))
 	}
 	// The restarted gateway serves, and records, as before.
 	id2 := newID("after-kill-")

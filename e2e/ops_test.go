@@ -208,7 +208,15 @@ func TestReload(t *testing.T) {
 	if !strings.Contains(g.stderr(), "configuration reload refused") || !strings.Contains(g.stderr(), "log_level") {
 		t.Errorf("serve did not log the refused reload and its cause:\n%s", g.stderr())
 	}
-	if p := prompt(newID("kept-"), "badge E-654321"); strings.Contains(p, "E-654321") {
+	kept := newID("kept-")
+	body := `{"model":"tiny","stream":false,"messages":[{"role":"user","content":"badge E-654321"}]}`
+	if got := call(t, "POST", g.URL+"/api/chat", key, body, "X-Request-Id", kept); got.status != 200 {
+		t.Fatalf("POST /api/chat after a refused reload: %d %s", got.status, got.body)
+	}
+	// The CLI reads serve's configuration file too, and refuses a broken
+	// one: put the good file back (without a reload) to read the record.
+	write(rule)
+	if p := g.interaction(t, kept).Prompt; strings.Contains(p, "E-654321") {
 		t.Errorf("after a refused reload the prompt is stored as %q, want the rule in force to apply", p)
 	}
 	if g.stop(t) != 0 {

@@ -13,6 +13,7 @@
 //
 //	go run ./cmd/aitrail-load            # full run, about two minutes
 //	go run ./cmd/aitrail-load -quick     # a smoke run
+//	go run ./cmd/aitrail-load -startup 1000000   # time serve's start on a crashed log of 10^6 records
 //
 // The figures in docs/PERFORMANCE.md come from this command.
 package main
@@ -82,6 +83,10 @@ func run() error {
 	flag.IntVar(&o.streams, "streams", 500, "concurrent streams for the memory measurement")
 	verifyN := flag.Int("verify", 0, "instead: build a log of `N` records and time aitrail verify on it")
 	purgeN := flag.Int("purge", 0, "instead: build a log of `N` records and time aitrail retention run purging all of it while serving")
+	startupN := flag.Int("startup", 0, "instead: build a log of `N` records left by a crash and time how long serve takes to listen on it")
+	pending := flag.Int("pending", 128, "with -startup: the calls in flight when the gateway crashed")
+	database := flag.String("database", "", "with -startup: a postgres:// `URL` of an empty database to build the log in, instead of SQLite")
+	fromV5 := flag.Bool("from-v5", false, "with -startup: first time 'aitrail migrate' of the log from schema version 5")
 	inServe := flag.Bool("purge-in-serve", false, "with -purge: let serve's scheduled purge do it, instead of aitrail retention run")
 	flag.Parse()
 	if o.quick {
@@ -103,6 +108,9 @@ func run() error {
 	}
 	if *verifyN > 0 {
 		return measureVerify(o.bin, *verifyN)
+	}
+	if *startupN > 0 {
+		return measureStartup(o.bin, *startupN, *pending, *fromV5, *database)
 	}
 	if *purgeN > 0 {
 		return measurePurge(o.bin, *purgeN, o.seq, *inServe)

@@ -19,6 +19,7 @@ import (
 	"github.com/aitrail/aitrail/internal/pii"
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/store"
+	"github.com/aitrail/aitrail/internal/store/postgres"
 	"github.com/aitrail/aitrail/internal/store/sqlite"
 )
 
@@ -198,23 +199,11 @@ func measurePurge(bin string, n, calls int, inServe bool) error {
 // commitments to clear bodies in the vault.
 func buildLog(data string, n int) error {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(data, "audit.db"))
+	st, c, index, err := openData(ctx, data, "")
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	c, err := committerOf(filepath.Join(data, "commitment.key"))
-	if err != nil {
-		return err
-	}
-	pk, err := readHexKey(filepath.Join(data, "pii.key"))
-	if err != nil {
-		return err
-	}
-	index, err := pii.New(pk, "US")
-	if err != nil {
-		return err
-	}
 	led := ledger.New(st, "main", ledger.Options{MaxBatch: 4096})
 	start := time.Now()
 	const group = 2000
@@ -240,6 +229,34 @@ func buildLog(data string, n int) error {
 	led.Close()
 	fmt.Printf("built a log of %d records in %s\n\n", n, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// openData opens the log of the data directory data, which aitrail made
+// (in the PostgreSQL database at dsn, if not ""), with its commitment key
+// and PII index, to write records to it directly.
+func openData(ctx context.Context, data, dsn string) (store.Store, *record.Committer, *pii.Index, error) {
+	var st store.Store
+	var err error
+	if dsn == "" {
+		st, err = sqlite.Open(ctx, filepath.Join(data, "audit.db"))
+	} else {
+		st, err = postgres.Open(ctx, dsn)
+	}
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err := committerOf(filepath.Join(data, "commitment.key"))
+	if err == nil {
+		var pk []byte
+		if pk, err = readHexKey(filepath.Join(data, "pii.key")); err == nil {
+			var index *pii.Index
+			if index, err = pii.New(pk, "US"); err == nil {
+				return st, c, index, nil
+			}
+		}
+	}
+	st.Close()
+	return nil, nil, nil, err
 }
 
 func readHexKey(path string) ([]byte, error) {

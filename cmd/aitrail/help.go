@@ -49,6 +49,7 @@ var synopses = map[string]string{
 	"fleet":             "aitrail fleet export-keys|join [flags]\n\nHand the fleet-wide keys to a new node of a PostgreSQL fleet.",
 	"fleet export-keys": "aitrail fleet export-keys -o FILE\n\nWrite the fleet-wide keys (commitment and PII index) to a new file, mode 0600, for 'aitrail fleet join'.",
 	"fleet join":        "aitrail fleet join --from FILE --data DIR\n\nInstall the fleet-wide keys in a new node's data directory.",
+	"migrate":           "aitrail migrate [--dry-run]\n\nShow the database's schema version and this binary's, and migrate the database to it (every command does so when it opens an older database).",
 	"version":           "aitrail version [--json]\n\nPrint the version, VCS revision and Go version of this binary.",
 }
 

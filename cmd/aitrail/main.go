@@ -12,12 +12,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"slices"
 	"syscall"
 
 	"github.com/aitrail/aitrail/internal/config"
+	"github.com/aitrail/aitrail/internal/store"
 )
 
 const usage = `aitrail: an audit gateway for self-hosted language models
@@ -44,6 +46,7 @@ Usage:
   aitrail witness  --state FILE --log VKEY [--log VKEY...] [--listen ADDR]   run a witness for other logs
   aitrail fleet    export-keys -o FILE | join --from FILE   hand the fleet-wide keys to a new node (PostgreSQL fleets)
   aitrail standin  [--listen ADDR]   serve the stand-in model alone (for trying aitrail without Ollama)
+  aitrail migrate  [--dry-run]   show the database's schema version; migrate it to this aitrail's (serve does so at start)
   aitrail config   check [--config FILE] [--json]   validate the configuration; print each setting and where it came from
   aitrail version  [--json]
   aitrail help CMD [SUB]   (or aitrail CMD --help)   a command's usage and its flags
@@ -96,6 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	e := &env{stdout: stdout, stderr: stderr, lookupEnv: os.LookupEnv}
+	ctx = store.WithLogger(ctx, slog.New(slog.NewTextHandler(stderr, nil))) // migrations at open say what they do
 	cmds := map[string]func(context.Context, *env, []string) error{
 		"serve":        runServe,
 		"demo":         runDemo,
@@ -114,6 +118,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"retention":    runRetention,
 		"hold":         runHold,
 		"erase":        runErase,
+		"migrate":      runMigrate,
 		"backup":       runBackup,
 		"restore":      runRestore,
 		"fleet":        runFleet,

@@ -180,14 +180,14 @@ func openLog(ctx context.Context, c config.Config, create bool) (*auditLog, erro
 		s, err := sqlite.Open(ctx, path)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("cannot open the audit database: %w", err),
-				"check that the file exists, is readable and writable by this user, and is an aitrail database")
+				schemaHint(err, "check that the file exists, is readable and writable by this user, and is an aitrail database"))
 		}
 		st = s
 	} else {
 		s, err := postgres.Open(ctx, c.Database)
 		if err != nil {
 			return nil, withHint(fmt.Errorf("cannot open the PostgreSQL audit database: %w", err),
-				"check the database URL, that the server is reachable, and the user's rights")
+				schemaHint(err, "check the database URL, that the server is reachable, and the user's rights"))
 		}
 		st = s
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/aitrail/aitrail/internal/metrics"
 	"github.com/aitrail/aitrail/internal/record"
 	"github.com/aitrail/aitrail/internal/retention"
+	"github.com/aitrail/aitrail/internal/store"
 	"github.com/aitrail/aitrail/internal/vault"
 )
 
@@ -44,13 +45,21 @@ func runServe(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	e.reload = load
-	return serve(ctx, e, cfg, nil)
+	err = serve(ctx, e, cfg, nil)
+	if err != nil && ctx.Err() != nil {
+		// serve returns nil when stopped once serving: this stop came
+		// during start-up, and cut short whatever it was doing.
+		return errors.New("stopped during start-up, before serving any call (a signal)")
+	}
+	return err
 }
 
 // serve runs the gateway until ctx ends. ready, if set, is called with the
 // listening address once calls are accepted.
 func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr string)) error {
 	logger, level := newLogger(cfg, e.stderr)
+	ctx = store.WithLogger(ctx, logger) // the store reports migrations
+	began := time.Now()
 	// SIGHUP reloads the configuration from now on, instead of ending serve.
 	hup, stopHUP := notifyHUP()
 	defer stopHUP()
@@ -112,7 +121,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	defer led.Close()
 	system := identity.Identity{Actor: "aitrail", Role: identity.RoleAdmin}
 
-	if err := startEvents(ctx, al, led, system, cfg); err != nil {
+	if err := startEvents(ctx, al, led, system, cfg, logger); err != nil {
 		return withHint(fmt.Errorf("cannot write to the audit log: %w", err),
 			"aitrail refuses to serve calls it cannot record; check the database and its disk")
 	}
@@ -234,7 +243,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	defer func() { stopBG(); bgDone.Wait() }()
 	addr := ln.Addr().String()
 	logger.Info("aitrail serving", "listen", scheme+addr, "upstream", cfg.Upstream,
-		"database", cfg.Redacted().Database, "data", cfg.Data, "node", al.logID)
+		"database", cfg.Redacted().Database, "data", cfg.Data, "node", al.logID, "started_in", time.Since(began).Round(time.Millisecond))
 	if ready != nil {
 		ready(addr)
 	}
@@ -278,7 +287,7 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 
 // startEvents records the start, and marks calls a previous run left
 // unfinished (a crash) as interrupted.
-func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system identity.Identity, cfg config.Config) error {
+func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system identity.Identity, cfg config.Config, logger *slog.Logger) error {
 	var entries []*ledger.Entry
 	add := func(r *record.Record) {
 		r.Actor, r.Role = system.Actor, system.Role
@@ -296,6 +305,9 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 	unanswered, err := al.store.Unanswered(ctx, al.logID)
 	if err != nil {
 		return err
+	}
+	if len(unanswered) > 0 {
+		logger.Info(fmt.Sprintf("aitrail: marking %d interrupted calls", len(unanswered)), "first_seq", unanswered[0])
 	}
 	for _, seq := range unanswered {
 		r := record.NewEvent(record.KindInterrupted, map[string]any{

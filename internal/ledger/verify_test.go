@@ -67,7 +67,12 @@ func insert(t *testing.T, st *sqlite.Store, r *record.Record) {
 	if r.Stream {
 		stream = 1
 	}
-	exec(t, st.DB(), `INSERT INTO records VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32)`,
+	// The columns are named: their order in the table is not a contract
+	// (a database migrated from an old version has them in another).
+	exec(t, st.DB(), `INSERT INTO records (log_id, seq, version, time_ns, kind, actor, role, session, reason,
+client_ip, correlation_id, endpoint, model, model_digest, params, stream, status,
+upstream_status, done_reason, request_seq, tokens_in, tokens_out, latency_us, ttft_us,
+nonce, raw_hash, raw_len, body_hash, clear_hash, detail, prev_hash, entry_hash) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32)`,
 		r.LogID, r.Seq, r.Version, r.Time, r.Kind, r.Actor, r.Role, r.Session, r.Reason, r.ClientIP, r.CorrelationID,
 		r.Endpoint, r.Model, r.ModelDigest, orEmpty(r.Params), stream, r.Status, r.UpstreamStatus, r.DoneReason,
 		r.RequestSeq, r.TokensIn, r.TokensOut, r.LatencyUS, r.TTFTUS, r.Nonce[:], hashCol(r.RawHash), r.RawLen,

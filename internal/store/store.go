@@ -205,7 +205,9 @@ type Store interface {
 	ReadHashes(ctx context.Context, logID string, indexes []int64) ([]record.Hash, error)
 	// Unanswered returns the Seq of the pending request records
 	// (model.request or model.admin) of a log that have neither a response
-	// nor an interrupted event: calls a crash cut short.
+	// nor an interrupted event: calls a crash cut short. Its cost is that
+	// of the calls it returns, not of the log's length (serve calls it
+	// before it listens).
 	Unanswered(ctx context.Context, logID string) ([]int64, error)
 	// Logs returns the ids of the logs held.
 	Logs(ctx context.Context) ([]string, error)

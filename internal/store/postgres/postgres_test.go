@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"database/sql"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -78,5 +80,48 @@ func TestOpenError(t *testing.T) {
 	}
 	if _, err := postgres.Open(t.Context(), "postgres://aitrail:s3cret@%zz"); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("Open of a malformed DSN: error %v, want one without the password", err)
+	}
+}
+
+// TestMigrateConcurrently opens a database of the first released schema,
+// with a call left in flight, from several processes at once, as gateways
+// of a fleet restarting after an upgrade do: one migrates, the others wait
+// and find the schema current, and every one sees the unanswered call.
+func TestMigrateConcurrently(t *testing.T) {
+	dsn := pgtest.Schema(t, pgtest.Admin(t), "aitrail_test_")
+	fixture, err := os.ReadFile("../../../testdata/migrations/postgres/v1.sql")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), string(fixture)); err != nil {
+		t.Fatalf("load the fixture: %v", err)
+	}
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Go(func() {
+			st, err := postgres.Open(t.Context(), dsn)
+			if err != nil {
+				t.Errorf("Open: %v", err)
+				return
+			}
+			defer st.Close()
+			status, err := st.SchemaStatus(t.Context())
+			if err != nil || status.Version != status.Target || len(status.Pending) != 0 {
+				t.Errorf("SchemaStatus after Open = %+v, %v; want the newest version", status, err)
+			}
+			if u, err := st.Unanswered(t.Context(), "main"); err != nil || len(u) != 1 {
+				t.Errorf("Unanswered after the migration = %v, %v; want the one call in flight", u, err)
+			}
+		})
+	}
+	wg.Wait()
+	var rows int
+	if err := db.QueryRowContext(t.Context(), `SELECT COUNT(*) FROM schema_version`).Scan(&rows); err != nil || rows != 1 {
+		t.Errorf("schema_version has %d rows (%v), want 1", rows, err)
 	}
 }

@@ -49,9 +49,49 @@ var _ store.Store = (*Store)(nil)
 // adding a database fsync to some caller's append.
 const checkpointEvery = time.Second
 
-var schema = []string{
-	`CREATE TABLE IF NOT EXISTS logs (log_id TEXT PRIMARY KEY)`,
-	`CREATE TABLE IF NOT EXISTS records (
+// migrations are the versions of the schema (see sqlstore.Migration).
+// Versions 1 to 5 are the schemas released before versioned migrations,
+// statement for statement; 6 is PostgreSQL's fleet tables, which SQLite
+// does not have, so that a version means the same in both; a new version
+// is appended, as one element.
+var migrations = []sqlstore.Migration{
+	{Name: "records, bodies, tree hashes, keys and sessions", Mark: "records", Statements: []string{
+		`CREATE TABLE IF NOT EXISTS logs (log_id TEXT PRIMARY KEY)`,
+		`CREATE TABLE IF NOT EXISTS records (
+  log_id TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL, time_ns INTEGER NOT NULL,
+  kind TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, session TEXT NOT NULL, reason TEXT NOT NULL,
+  client_ip TEXT NOT NULL, correlation_id TEXT NOT NULL, endpoint TEXT NOT NULL, model TEXT NOT NULL,
+  model_digest TEXT NOT NULL, params BLOB NOT NULL, stream INTEGER NOT NULL, status TEXT NOT NULL,
+  upstream_status INTEGER NOT NULL, done_reason TEXT NOT NULL, request_seq INTEGER NOT NULL,
+  tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, latency_us INTEGER NOT NULL, ttft_us INTEGER NOT NULL,
+  nonce BLOB NOT NULL, raw_hash BLOB NOT NULL, raw_len INTEGER NOT NULL, body_hash BLOB NOT NULL,
+  detail BLOB NOT NULL, prev_hash BLOB NOT NULL, entry_hash BLOB NOT NULL,
+  PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
+		`CREATE INDEX IF NOT EXISTS records_actor ON records (actor, time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_session ON records (session, time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_time ON records (time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_request ON records (log_id, request_seq)`,
+		`CREATE TABLE IF NOT EXISTS bodies (log_id TEXT NOT NULL, seq INTEGER NOT NULL, content BLOB NOT NULL,
+  PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
+		`CREATE TABLE IF NOT EXISTS tree (log_id TEXT NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (log_id, idx)) WITHOUT ROWID`,
+		`CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash BLOB NOT NULL, actor TEXT NOT NULL,
+  role TEXT NOT NULL, created_ns INTEGER NOT NULL, created_by TEXT NOT NULL, revoked_ns INTEGER NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL,
+  created_ns INTEGER NOT NULL)`,
+	}},
+	{Name: "signed checkpoints", Mark: "checkpoints", Statements: []string{
+		`CREATE TABLE IF NOT EXISTS checkpoints (log_id TEXT NOT NULL, size INTEGER NOT NULL, time_ns INTEGER NOT NULL,
+  note BLOB NOT NULL, PRIMARY KEY (log_id, size)) WITHOUT ROWID`,
+	}},
+	{Name: "PII index", Mark: "pii_index", Statements: []string{
+		`CREATE TABLE IF NOT EXISTS pii_index (log_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, mac BLOB NOT NULL)`,
+		`CREATE INDEX IF NOT EXISTS pii_index_mac ON pii_index (mac)`,
+		`CREATE INDEX IF NOT EXISTS pii_index_record ON pii_index (log_id, seq)`,
+	}},
+	{Name: "commitments to bodies before redaction (clear_hash)", Mark: "records.clear_hash", Statements: []string{
+		// The column goes where a new database has it: the table is rebuilt.
+		`CREATE TABLE records_v4 (
   log_id TEXT NOT NULL, seq INTEGER NOT NULL, version INTEGER NOT NULL, time_ns INTEGER NOT NULL,
   kind TEXT NOT NULL, actor TEXT NOT NULL, role TEXT NOT NULL, session TEXT NOT NULL, reason TEXT NOT NULL,
   client_ip TEXT NOT NULL, correlation_id TEXT NOT NULL, endpoint TEXT NOT NULL, model TEXT NOT NULL,
@@ -61,38 +101,41 @@ var schema = []string{
   nonce BLOB NOT NULL, raw_hash BLOB NOT NULL, raw_len INTEGER NOT NULL, body_hash BLOB NOT NULL, clear_hash BLOB NOT NULL,
   detail BLOB NOT NULL, prev_hash BLOB NOT NULL, entry_hash BLOB NOT NULL,
   PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
-	`CREATE INDEX IF NOT EXISTS records_actor ON records (actor, time_ns)`,
-	`CREATE INDEX IF NOT EXISTS records_session ON records (session, time_ns)`,
-	`CREATE INDEX IF NOT EXISTS records_time ON records (time_ns)`,
-	`CREATE INDEX IF NOT EXISTS records_request ON records (log_id, request_seq)`,
-	`CREATE TABLE IF NOT EXISTS bodies (log_id TEXT NOT NULL, seq INTEGER NOT NULL, content BLOB NOT NULL,
-  PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
-	`CREATE TABLE IF NOT EXISTS tree (log_id TEXT NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
-  PRIMARY KEY (log_id, idx)) WITHOUT ROWID`,
-	`CREATE TABLE IF NOT EXISTS api_keys (id TEXT PRIMARY KEY, hash BLOB NOT NULL, actor TEXT NOT NULL,
-  role TEXT NOT NULL, created_ns INTEGER NOT NULL, created_by TEXT NOT NULL, revoked_ns INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS sessions (id TEXT PRIMARY KEY, actor TEXT NOT NULL, reason TEXT NOT NULL,
-  created_ns INTEGER NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS checkpoints (log_id TEXT NOT NULL, size INTEGER NOT NULL, time_ns INTEGER NOT NULL,
-  note BLOB NOT NULL, PRIMARY KEY (log_id, size)) WITHOUT ROWID`,
-	`CREATE TABLE IF NOT EXISTS pii_index (log_id TEXT NOT NULL, seq INTEGER NOT NULL, type TEXT NOT NULL, mac BLOB NOT NULL)`,
-	`CREATE INDEX IF NOT EXISTS pii_index_mac ON pii_index (mac)`,
-	`CREATE INDEX IF NOT EXISTS pii_index_record ON pii_index (log_id, seq)`,
-	`CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, reason TEXT NOT NULL, actor TEXT NOT NULL,
+		`INSERT INTO records_v4 SELECT log_id, seq, version, time_ns, kind, actor, role, session, reason, client_ip, correlation_id, endpoint, model, model_digest, params, stream, status, upstream_status, done_reason, request_seq, tokens_in, tokens_out, latency_us, ttft_us, nonce, raw_hash, raw_len, body_hash, x'', detail, prev_hash, entry_hash FROM records`,
+		`DROP TABLE records`,
+		`ALTER TABLE records_v4 RENAME TO records`,
+		`CREATE INDEX IF NOT EXISTS records_actor ON records (actor, time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_session ON records (session, time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_time ON records (time_ns)`,
+		`CREATE INDEX IF NOT EXISTS records_request ON records (log_id, request_seq)`,
+	}},
+	{Name: "legal holds, retention marks, log bases", Mark: "log_bases", Statements: []string{
+		`CREATE TABLE IF NOT EXISTS holds (id TEXT PRIMARY KEY, reason TEXT NOT NULL, actor TEXT NOT NULL,
   session TEXT NOT NULL, model TEXT NOT NULL, since_ns INTEGER NOT NULL, until_ns INTEGER NOT NULL, text TEXT NOT NULL,
   expires_ns INTEGER NOT NULL, created_ns INTEGER NOT NULL, created_by TEXT NOT NULL,
   released_ns INTEGER NOT NULL, released_by TEXT NOT NULL, release_reason TEXT NOT NULL)`,
-	`CREATE TABLE IF NOT EXISTS retention_marks (log_id TEXT NOT NULL, layer TEXT NOT NULL, next_seq INTEGER NOT NULL,
+		`CREATE TABLE IF NOT EXISTS retention_marks (log_id TEXT NOT NULL, layer TEXT NOT NULL, next_seq INTEGER NOT NULL,
   policy TEXT NOT NULL, PRIMARY KEY (log_id, layer)) WITHOUT ROWID`,
-	`CREATE TABLE IF NOT EXISTS retention_deferred (log_id TEXT NOT NULL, layer TEXT NOT NULL, seq INTEGER NOT NULL,
+		`CREATE TABLE IF NOT EXISTS retention_deferred (log_id TEXT NOT NULL, layer TEXT NOT NULL, seq INTEGER NOT NULL,
   due_ns INTEGER NOT NULL, PRIMARY KEY (log_id, layer, seq)) WITHOUT ROWID`,
-	`CREATE INDEX IF NOT EXISTS retention_deferred_due ON retention_deferred (log_id, layer, due_ns)`,
-	`CREATE TABLE IF NOT EXISTS log_bases (log_id TEXT PRIMARY KEY, size INTEGER NOT NULL, head BLOB NOT NULL,
+		`CREATE INDEX IF NOT EXISTS retention_deferred_due ON retention_deferred (log_id, layer, due_ns)`,
+		`CREATE TABLE IF NOT EXISTS log_bases (log_id TEXT PRIMARY KEY, size INTEGER NOT NULL, head BLOB NOT NULL,
   time_ns INTEGER NOT NULL, checkpoint BLOB NOT NULL)`,
+	}},
+	{Name: "the fleet's tables (PostgreSQL only: nothing to do in SQLite)"},
+	{Name: "unanswered requests kept as they come and go (start-up independent of the log's length)", Statements: []string{
+		`CREATE TABLE unanswered (log_id TEXT NOT NULL, seq INTEGER NOT NULL, PRIMARY KEY (log_id, seq)) WITHOUT ROWID`,
+	}, Run: sqlstore.FillUnanswered},
 }
 
-// Open opens (creating if needed) the SQLite database at path.
+// Open opens (creating if needed) the SQLite database at path, and
+// migrates its schema to the newest version.
 func Open(ctx context.Context, path string) (*Store, error) {
+	return OpenWith(ctx, path, sqlstore.Options{})
+}
+
+// OpenWith opens the SQLite database at path as o says.
+func OpenWith(ctx context.Context, path string, o sqlstore.Options) (*Store, error) {
 	q := url.Values{}
 	// The driver sets busy_timeout first, then auto_vacuum, then the
 	// _pragma list. auto_vacuum=INCREMENTAL keeps the pages a new database
@@ -103,7 +146,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// connection's lock.
 	q.Set("_busy_timeout", "30000")
 	q.Set("_auto_vacuum", "INCREMENTAL")
-	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "wal_autocheckpoint(0)"} {
+	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "foreign_keys(ON)", "wal_autocheckpoint(0)", "analysis_limit(1000)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -120,38 +163,81 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	s := &Store{Store: sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", Schema: schema, OneWriter: true}), path: path,
-		stop: make(chan struct{}), done: make(chan struct{})}
-	if err := s.Migrate(ctx); err != nil {
+	s := &Store{Store: sqlstore.New(db, sqlstore.Dialect{Name: "sqlite", Migrations: migrations, OneWriter: true,
+		HasTable:  `SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = $1`,
+		HasColumn: `SELECT COUNT(*) FROM pragma_table_info($1) WHERE name = $2`,
+	}), path: path, stop: make(chan struct{}), done: make(chan struct{})}
+	if err := s.Start(ctx, o); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if !o.NoMigrate {
+		// Statistics for the query planner, made where missing or stale
+		// (on a few rows of each index: analysis_limit), so that no query
+		// depends on the planner guessing right without them.
+		if err := s.optimize(ctx, "0x10002"); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open %s: %w", path, err)
+		}
 	}
 	go s.checkpointWAL()
 	return s, nil
 }
 
+// optimizeEvery is how often the planner's statistics are brought up to
+// date while the database is open, as SQLite advises for long-lived
+// connections.
+const optimizeEvery = time.Hour
+
 // checkpointWAL copies the WAL into the database in the background until
 // Close, and has the WAL start again from its beginning whenever it can
-// (see checkpoint).
+// (see checkpoint). It also keeps the planner's statistics current.
 func (s *Store) checkpointWAL() {
 	defer close(s.done)
 	t := time.NewTicker(checkpointEvery)
 	defer t.Stop()
+	lastOptimize := time.Now()
 	for {
 		select {
 		case <-s.stop:
 			return
 		case <-t.C:
 			s.checkpoint(context.Background(), "RESTART")
+			if time.Since(lastOptimize) >= optimizeEvery {
+				s.optimize(context.Background(), "")
+				lastOptimize = time.Now()
+			}
 		}
 	}
 }
 
-// Close stops the background checkpoints and closes the database (SQLite
-// checkpoints the WAL when its last connection closes).
+// optimize runs PRAGMA optimize with the given mask ("" for the default),
+// under the write lock, since it may write the statistics. Each index is
+// analysed on at most analysis_limit rows, which bounds its cost on a
+// large log to milliseconds.
+func (s *Store) optimize(ctx context.Context, mask string) error {
+	unlock, err := s.WriteLock(ctx)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	q := `PRAGMA optimize`
+	if mask != "" {
+		q += "=" + mask
+	}
+	if _, err := s.DB().ExecContext(ctx, q); err != nil {
+		return fmt.Errorf("update the planner's statistics: %w", err)
+	}
+	return nil
+}
+
+// Close stops the background checkpoints, brings the planner's
+// statistics up to date and closes the database (SQLite checkpoints the
+// WAL when its last connection closes).
 func (s *Store) Close() error {
 	close(s.stop)
 	<-s.done
+	s.optimize(context.Background(), "") // statistics are an aid: a failure costs nothing now
 	return s.Store.Close()
 }
 

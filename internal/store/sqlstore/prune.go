@@ -133,7 +133,7 @@ func (s *Store) pruneRecords(ctx context.Context, logID string, hi int64) (int64
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", what, err)
 	}
-	for _, table := range []string{"bodies", "pii_index"} {
+	for _, table := range []string{"bodies", "pii_index", "unanswered"} {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE log_id = $1 AND seq < $2`, logID, hi); err != nil {
 			return 0, fmt.Errorf("%s: %s: %w", what, table, err)
 		}

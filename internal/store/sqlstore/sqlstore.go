@@ -22,8 +22,16 @@ import (
 type Dialect struct {
 	// Name is used in error messages ("sqlite", "postgres").
 	Name string
-	// Schema is run, statement by statement, by Migrate.
-	Schema []string
+	// Migrations are the versions of the schema, oldest first (see
+	// Migration): Migrate runs those a database lacks.
+	Migrations []Migration
+	// MigrationLock, if set, is run first in Migrate's transaction, to
+	// serialise migrations across processes (PostgreSQL's advisory lock).
+	// SQLite needs none: its write transaction is exclusive already.
+	MigrationLock string
+	// HasTable counts the tables named $1, and HasColumn the columns
+	// named $2 of table $1, in the store's schema.
+	HasTable, HasColumn string
 	// LockLog, if set, is run at the start of every append transaction with
 	// the log id as $1, to serialise writers of that log (PostgreSQL's
 	// SELECT ... FOR UPDATE). SQLite needs none: its write transactions
@@ -65,6 +73,8 @@ const (
 	sqlRegister   = `INSERT INTO logs (log_id) VALUES ($1) ON CONFLICT DO NOTHING`
 	sqlInsertPII  = `INSERT INTO pii_index (log_id, seq, type, mac) VALUES ($1, $2, $3, $4)`
 	sqlKey        = `SELECT ` + keyColumns + ` FROM api_keys WHERE id = $1`
+	sqlPending    = `INSERT INTO unanswered (log_id, seq) VALUES ($1, $2)`
+	sqlAnswered   = `DELETE FROM unanswered WHERE log_id = $1 AND seq = $2`
 )
 
 // New returns a Store over db. Its transactions must take the write lock at
@@ -134,7 +144,7 @@ func (s *Store) DB() *sql.DB { return s.db }
 // after the schema exists and before the store is used; Migrate calls it.
 func (s *Store) Prepare(ctx context.Context) error {
 	s.stmts = map[string]*sql.Stmt{}
-	for _, q := range []string{sqlHead, sqlReadHash, insertRecord, sqlInsertBody, sqlInsertTree, sqlRegister, sqlKey, sqlInsertPII} {
+	for _, q := range []string{sqlHead, sqlReadHash, insertRecord, sqlInsertBody, sqlInsertTree, sqlRegister, sqlKey, sqlInsertPII, sqlPending, sqlAnswered} {
 		st, err := s.db.PrepareContext(ctx, q)
 		if err != nil {
 			return fmt.Errorf("%s: prepare %q: %w", s.d.Name, q, err)
@@ -169,16 +179,6 @@ func (s *Store) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, erro
 		st = tx.StmtContext(ctx, st)
 	}
 	return st, nil
-}
-
-// Migrate creates the schema if it does not exist, then calls Prepare.
-func (s *Store) Migrate(ctx context.Context) error {
-	for _, stmt := range s.d.Schema {
-		if _, err := s.db.ExecContext(ctx, stmt); err != nil {
-			return fmt.Errorf("%s schema: %w", s.d.Name, err)
-		}
-	}
-	return s.Prepare(ctx)
 }
 
 // Close closes the database.
@@ -312,6 +312,9 @@ func (s *Store) insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *st
 			}
 		}
 	}
+	if err := s.trackAnswers(ctx, tx, logID, b.Records); err != nil {
+		return err
+	}
 	if len(b.Bodies) > 0 {
 		st, err := s.stmt(ctx, tx, sqlInsertBody)
 		if err != nil {
@@ -343,6 +346,40 @@ func (s *Store) insertBatch(ctx context.Context, tx *sql.Tx, logID string, b *st
 			if _, err := st.ExecContext(ctx, logID, h.Index, h.Hash[:]); err != nil {
 				return fmt.Errorf("insert tree hash %d: %w", h.Index, err)
 			}
+		}
+	}
+	return nil
+}
+
+// trackAnswers keeps the unanswered table, in the transaction that writes
+// recs: a pending request (one forwarded, whose outcome is still to come)
+// enters it, and leaves it with the response or interrupted event that
+// answers it. So Unanswered reads as many rows as there are calls in flight
+// (or cut short by a crash), however long the log.
+func (s *Store) trackAnswers(ctx context.Context, tx *sql.Tx, logID string, recs []*record.Record) error {
+	var pending, answered *sql.Stmt
+	for _, r := range recs {
+		var err error
+		switch {
+		case (r.Kind == record.KindRequest || r.Kind == record.KindAdmin) && r.Status == record.StatusPending:
+			if pending == nil {
+				if pending, err = s.stmt(ctx, tx, sqlPending); err != nil {
+					return err
+				}
+			}
+			_, err = pending.ExecContext(ctx, logID, r.Seq)
+		case r.Kind == record.KindResponse || r.Kind == record.KindInterrupted:
+			if answered == nil {
+				if answered, err = s.stmt(ctx, tx, sqlAnswered); err != nil {
+					return err
+				}
+			}
+			_, err = answered.ExecContext(ctx, logID, r.RequestSeq)
+		default:
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("track the answer of record %d: %w", r.Seq, err)
 		}
 	}
 	return nil
@@ -556,19 +593,16 @@ func (s *Store) ReadHashes(ctx context.Context, logID string, indexes []int64) (
 	return s.readHashes(ctx, nil, logID, indexes)
 }
 
-// Unanswered implements store.Store.
+// Unanswered implements store.Store. It reads the unanswered table
+// (trackAnswers), never the records: its cost is that of the calls left
+// pending, not of the log's length, whatever the query planner knows.
 func (s *Store) Unanswered(ctx context.Context, logID string) ([]int64, error) {
-	// Only pending requests await an answer: those refused before being
-	// forwarded carry their outcome (denied, blocked, error) themselves.
-	rows, err := s.db.QueryContext(ctx, `SELECT q.seq FROM records q
-WHERE q.log_id = $1 AND q.kind IN ($2, $3) AND q.status = $4
-AND NOT EXISTS (SELECT 1 FROM records a WHERE a.log_id = q.log_id AND a.request_seq = q.seq AND a.kind IN ($5, $6))
-ORDER BY q.seq`, logID, record.KindRequest, record.KindAdmin, record.StatusPending, record.KindResponse, record.KindInterrupted)
+	rows, err := s.db.QueryContext(ctx, QueryUnanswered, logID)
 	if err != nil {
 		return nil, fmt.Errorf("find unanswered requests: %w", err)
 	}
 	defer rows.Close()
-	var out []int64
+	out := []int64{}
 	for rows.Next() {
 		var seq int64
 		if err := rows.Scan(&seq); err != nil {
@@ -576,25 +610,19 @@ ORDER BY q.seq`, logID, record.KindRequest, record.KindAdmin, record.StatusPendi
 		}
 		out = append(out, seq)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("find unanswered requests: %w", err)
+	}
+	return out, nil
 }
+
+// QueryUnanswered is the query of Unanswered: a log's unanswered requests
+// ($1 the log id). It is exported for the backends' tests of its plan.
+const QueryUnanswered = `SELECT seq FROM unanswered WHERE log_id = $1 ORDER BY seq`
 
 // Logs implements store.Store.
 func (s *Store) Logs(ctx context.Context) ([]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT log_id FROM logs ORDER BY log_id`)
-	if err != nil {
-		return nil, fmt.Errorf("list logs: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("list logs: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
+	return logIDs(ctx, s.db)
 }
 
 // CreateKey implements store.Store.

@@ -912,25 +912,43 @@ func testUnanswered(t *testing.T, open func() store.Store) {
 		event("other", 0, resp, ok, 10),
 		event("other", 1, req, pending, -1),
 	)
-	for _, tt := range []struct {
-		logID string
-		want  []int64
-	}{
-		{"log", []int64{3, 4, 10}},
-		{"other", []int64{1}},
-		{"none", []int64{}},
-	} {
-		got, err := st.Unanswered(t.Context(), tt.logID)
-		if err != nil {
-			t.Errorf("Unanswered(%q): %v", tt.logID, err)
-		}
-		if got == nil {
-			got = []int64{}
-		}
-		if !slices.Equal(got, tt.want) {
-			t.Errorf("Unanswered(%q) = %v, want %v", tt.logID, got, tt.want)
+	check := func(st store.Store, when string, want map[string][]int64) {
+		t.Helper()
+		for _, logID := range []string{"log", "other", "none"} {
+			got, err := st.Unanswered(t.Context(), logID)
+			if err != nil {
+				t.Errorf("%s: Unanswered(%q): %v", when, logID, err)
+			}
+			if got == nil {
+				got = []int64{}
+			}
+			if w := want[logID]; !slices.Equal(got, w) {
+				t.Errorf("%s: Unanswered(%q) = %v, want %v", when, logID, got, w)
+			}
 		}
 	}
+	check(st, "after one batch", map[string][]int64{"log": {3, 4, 10}, "other": {1}, "none": {}})
+
+	// Answers in later batches, as a restart after a crash writes them,
+	// and calls that start and end later: an admin call cut short, a
+	// request answered by a response, one still in flight.
+	appendRecords(t, st, "log",
+		event("log", 17, intr, record.StatusInterrupted, 3),
+		event("log", 18, intr, record.StatusInterrupted, 4),
+		event("log", 19, req, pending, -1), // answered by 21
+		event("log", 20, admin, pending, -1),
+	)
+	check(st, "after a second batch", map[string][]int64{"log": {10, 19, 20}, "other": {1}, "none": {}})
+	appendRecords(t, st, "log",
+		event("log", 21, resp, ok, 19),
+		event("log", 22, intr, record.StatusInterrupted, 20),
+		event("log", 23, req, pending, -1), // in flight
+	)
+	appendRecords(t, st, "other", event("other", 2, intr, record.StatusInterrupted, 1))
+	want := map[string][]int64{"log": {10, 23}, "other": {}, "none": {}}
+	check(st, "after a third batch", want)
+	// What a later start finds does not depend on the handle that wrote.
+	check(open(), "in a second handle", want)
 }
 
 func testLogs(t *testing.T, open func() store.Store) {
