@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"io"
 	"io/fs"
 	"net/http"
@@ -116,5 +117,77 @@ func TestMalformedStreamFrame(t *testing.T) {
 				t.Errorf("query: status %q, error %q; want %q, error mentioning %q", it.Status, it.Error, tc.status, tc.err)
 			}
 		})
+	}
+}
+
+// TestUnrecordedOutcome: the database goes away while the upstream is
+// answering, so the call's response record cannot be written: the client
+// gets 503 in its dialect, and once the database is back the log says
+// what happened (an interaction.unrecorded_outcome event: an error, with
+// the upstream's status and that the client did not get the answer),
+// which a restart does not relabel as interrupted.
+func TestUnrecordedOutcome(t *testing.T) {
+	dsn, admin, name := postgresDatabase(t)
+	t.Parallel()
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if r.URL.Path != "/api/chat" {
+			http.NotFound(w, r)
+			return
+		}
+		arrived <- struct{}{}
+		<-release
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		io.WriteString(w, `{"model":"tiny","message":{"role":"assistant","content":"the answer"},"done":true,"done_reason":"stop","prompt_eval_count":3,"eval_count":2}`)
+	}))
+	t.Cleanup(up.Close)
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Database: dsn})
+	pgExec := func(q string) {
+		t.Helper()
+		if _, err := admin.ExecContext(t.Context(), q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	id := newID("unrecorded-")
+	got := make(chan reply, 1)
+	go func() {
+		got <- call(t, http.MethodPost, g.URL+"/api/chat", g.AdminKey,
+			`{"model":"tiny","stream":false,"messages":[{"role":"user","content":"hi"}]}`, "X-Request-Id", id)
+	}()
+	<-arrived // the request is recorded and forwarded
+	pgExec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false")
+	pgExec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'")
+	close(release)
+	r := <-got
+	if r.status != http.StatusServiceUnavailable || strings.Contains(string(r.body), "the answer") {
+		t.Errorf("the call whose outcome could not be recorded: %d %s, want 503 without the answer", r.status, r.body)
+	}
+	ollamaError(t, r.body)
+	pgExec("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true")
+
+	check := func(when string) {
+		t.Helper()
+		eventually(t, when+": the outcome recorded", func() (bool, string) {
+			it := g.interaction(t, id)
+			return it.Status == "error" && strings.Contains(it.Error, "could not be recorded"),
+				fmt.Sprintf("status %q, error %q", it.Status, it.Error)
+		})
+		it := g.interaction(t, id)
+		if it.UpstreamStatus != 200 || it.TokensIn != 3 {
+			t.Errorf("%s: query: upstream_status %d, tokens_in %v; want what the upstream answered: 200, 3", when, it.UpstreamStatus, it.TokensIn)
+		}
+	}
+	check("while serving")
+	if g.stop(t) != 0 {
+		t.Error("aitrail serve did not exit 0 on SIGTERM")
+	}
+	g.restart(t)
+	check("after a restart")
+	if g.stop(t) != 0 {
+		t.Error("aitrail serve did not exit 0 on SIGTERM")
+	}
+	if r := g.run(t, "verify"); r.code != 0 {
+		t.Errorf("aitrail verify: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
 	}
 }

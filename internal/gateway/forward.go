@@ -45,6 +45,7 @@ type outcome struct {
 	rawHash        record.Hash
 	blocked        []redact.Type // types the policy blocks found in the answer
 	rawBody        []byte        // a whole (non-streamed) answer, for the vault
+	delivered      int64         // bytes of a stream the client got before its outcome was recorded
 }
 
 // forward sends the sealed request upstream and relays the answer.
@@ -283,6 +284,7 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 		tail = append(tail, dialect.StreamErrorFrame(c.api, "aitrail: "+o.errText)...)
 		o.result.Error = o.errText
 	}
+	o.delivered = delivered
 	if o.status != record.StatusClientAborted {
 		mac.Write(tail)
 		delivered += int64(len(tail))
@@ -371,6 +373,7 @@ func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
 	if err != nil {
 		s.logAppendFailure(err)
 		s.metrics.Requests.WithLabelValues(c.endpoint, record.StatusError).Inc()
+		s.noteUnrecorded(c, o, rec, err, o.delivered)
 		return err
 	}
 	s.metrics.Requests.WithLabelValues(c.endpoint, o.status).Inc()

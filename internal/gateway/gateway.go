@@ -123,7 +123,8 @@ type Server struct {
 	healthMu  sync.Mutex
 	healthErr string // the cause of the last unhealthy answer, "" when healthy
 
-	inflight sync.WaitGroup
+	inflight   sync.WaitGroup
+	unrecorded unrecorded
 }
 
 // New returns a Server.
@@ -164,7 +165,10 @@ func New(opts Options, l Ledger, auth *identity.Authenticator, sessions Sessions
 
 // Wait blocks until every call in flight has finished and been recorded.
 // Call it after http.Server.Shutdown (or Close) and before closing the ledger.
-func (s *Server) Wait() { s.inflight.Wait() }
+func (s *Server) Wait() {
+	s.inflight.Wait()
+	s.closeUnrecorded()
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
