@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // TestDataFilesPrivate: every file aitrail creates in its data directory
@@ -189,5 +190,61 @@ func TestUnrecordedOutcome(t *testing.T) {
 	}
 	if r := g.run(t, "verify"); r.code != 0 {
 		t.Errorf("aitrail verify: exit %d, want 0\n%s%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestDeletedLogRefused: with audit.db deleted while serving, the gateway
+// notices within its checkpoint tick: /healthz answers 503 log_replaced,
+// calls are refused in their dialect and reach no model, and the webhook
+// gets the alert.
+func TestDeletedLogRefused(t *testing.T) {
+	t.Parallel()
+	alerted := make(chan []byte, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		select {
+		case alerted <- b:
+		default:
+		}
+	}))
+	t.Cleanup(hook.Close)
+	up := startUpstream(t)
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Config: "alerts:\n  webhook: " + hook.URL + "\n"})
+	chat := func(prompt string) string {
+		return `{"model":"tiny","stream":false,"messages":[{"role":"user","content":"` + prompt + `"}]}`
+	}
+	if r := call(t, http.MethodPost, g.URL+"/api/chat", g.AdminKey, chat("before the deletion")); r.status != http.StatusOK {
+		t.Fatalf("a call before the deletion: %d %s", r.status, r.body)
+	}
+	if err := os.Remove(filepath.Join(g.Dir, "audit.db")); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "/healthz unhealthy with reason log_replaced", func() (bool, string) {
+		r := call(t, http.MethodGet, g.URL+"/healthz", "", "")
+		return r.status == http.StatusServiceUnavailable && strings.Contains(string(r.body), `"reason":"log_replaced"`), string(r.body)
+	})
+	for _, tc := range []struct {
+		path  string
+		check func(t *testing.T, b []byte)
+	}{
+		{"/api/chat", func(t *testing.T, b []byte) { ollamaError(t, b) }},
+		{"/v1/chat/completions", func(t *testing.T, b []byte) { openAIError(t, b, "api_error", nil) }},
+	} {
+		r := call(t, http.MethodPost, g.URL+tc.path, g.AdminKey, chat("after the deletion"))
+		if r.status != http.StatusServiceUnavailable {
+			t.Errorf("POST %s after the deletion: %d %s, want 503", tc.path, r.status, r.body)
+		}
+		tc.check(t, r.body)
+	}
+	if up.received("after the deletion") {
+		t.Error("the upstream received a prompt after the log was deleted")
+	}
+	select {
+	case b := <-alerted:
+		if !strings.Contains(string(b), "removed or replaced") {
+			t.Errorf("the alert says %s, want it to say the log file was removed or replaced", b)
+		}
+	case <-time.After(callTimeout):
+		t.Error("no webhook alert after the log was deleted")
 	}
 }

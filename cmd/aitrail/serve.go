@@ -233,6 +233,8 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		signCheckpoints(bg, cp, observer.trigger, cfg.Checkpoint.Interval, m, logger)
 	}()
 	go func() { defer bgDone.Done(); heartbeats(bg, led, cfg.Heartbeat, logger) }()
+	bgDone.Add(1)
+	go func() { defer bgDone.Done(); watchLogFile(bg, al, rl.webhook, logger) }()
 	if node != nil {
 		bgDone.Add(1)
 		go func() {
