@@ -247,4 +247,16 @@ func TestDeletedLogRefused(t *testing.T) {
 	case <-time.After(callTimeout):
 		t.Error("no webhook alert after the log was deleted")
 	}
+
+	// A restart does not start a new log (with a new admin key) in its
+	// place: it is refused, with the cause and what to do.
+	g.stop(t)
+	r := runAitrail(t, "serve", "--data", g.Dir, "--listen", "127.0.0.1:0", "--upstream", up.URL)
+	if r.code == 0 || keyPattern.MatchString(r.stdout) || !strings.Contains(r.stderr, "aitrail: error: ") ||
+		!strings.Contains(r.stderr, "removed") || !strings.Contains(r.stderr, "aitrail: hint: ") || !strings.Contains(r.stderr, "restore") {
+		t.Errorf("aitrail serve after the log was deleted: exit %d\n%s%s\nwant it refused, naming a removed log, with a hint to restore it", r.code, r.stdout, r.stderr)
+	}
+	if _, err := os.Stat(filepath.Join(g.Dir, "audit.db")); err == nil {
+		t.Error("the refused start created a new audit.db")
+	}
 }
