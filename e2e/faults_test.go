@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -258,5 +259,71 @@ func TestDeletedLogRefused(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(g.Dir, "audit.db")); err == nil {
 		t.Error("the refused start created a new audit.db")
+	}
+}
+
+// TestMaxInflightBytes: while one call holds a 31 MiB body, another whose
+// body would take the total beyond max_inflight_bytes is refused with 503
+// in its dialect and recorded as an error naming the setting, and reaches
+// no model; once the first is done, a large body passes again.
+func TestMaxInflightBytes(t *testing.T) {
+	t.Parallel()
+	arrived, release := make(chan struct{}, 4), make(chan struct{})
+	var upMu sync.Mutex
+	upCalls := 0
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		if r.URL.Path != "/api/generate" {
+			http.NotFound(w, r)
+			return
+		}
+		upMu.Lock()
+		upCalls++
+		first := upCalls == 1
+		upMu.Unlock()
+		if first {
+			arrived <- struct{}{}
+			<-release
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"model":"tiny","response":"ok","done":true,"done_reason":"stop"}`)
+	}))
+	t.Cleanup(up.Close)
+	g := startGateway(t, gatewayConfig{Upstream: up.URL, Config: "max_inflight_bytes: 41943040\n"}) // 40 MiB
+	big := func(tag string) string {
+		return `{"model":"tiny","stream":false,"prompt":"` + tag + strings.Repeat("x", 31<<20) + `"}`
+	}
+	first := make(chan reply, 1)
+	go func() { first <- call(t, http.MethodPost, g.URL+"/api/generate", g.AdminKey, big("first")) }()
+	<-arrived // the first body is held, its call at the upstream
+	for _, tc := range []struct {
+		path  string
+		check func(t *testing.T, b []byte)
+	}{
+		{"/api/generate", func(t *testing.T, b []byte) { ollamaError(t, b) }},
+		{"/v1/completions", func(t *testing.T, b []byte) { openAIError(t, b, "api_error", nil) }},
+	} {
+		id := newID("inflight-")
+		r := call(t, http.MethodPost, g.URL+tc.path, g.AdminKey, big("second"), "X-Request-Id", id)
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "max_inflight_bytes") {
+			t.Errorf("POST %s while 31 MiB are held: %d %.200s, want 503 naming max_inflight_bytes", tc.path, r.status, r.body)
+		}
+		tc.check(t, r.body)
+		recs := g.records(t, id)
+		if len(recs) != 1 || recs[0].Kind != "model.request" || recs[0].Status != "error" || !strings.Contains(recs[0].Detail, "max_inflight_bytes") {
+			t.Errorf("records of the refused call: %+v, want one model.request, status error, naming max_inflight_bytes", recs)
+		}
+	}
+	close(release)
+	if r := <-first; r.status != http.StatusOK {
+		t.Fatalf("the first call: %d %.200s", r.status, r.body)
+	}
+	if r := call(t, http.MethodPost, g.URL+"/api/generate", g.AdminKey, big("third")); r.status != http.StatusOK {
+		t.Errorf("a large call once the first was done: %d %.200s, want 200", r.status, r.body)
+	}
+	upMu.Lock()
+	defer upMu.Unlock()
+	if upCalls != 2 {
+		t.Errorf("the upstream got %d calls, want 2 (the refused ones reach no model)", upCalls)
 	}
 }

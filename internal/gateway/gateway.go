@@ -65,6 +65,9 @@ type Options struct {
 	Upstream       *url.URL
 	UpstreamAPIKey string
 	MaxBodyBytes   int64
+	// MaxInflightBytes bounds the request bodies held at once (0: no
+	// bound); a call beyond it is refused with 503 and recorded.
+	MaxInflightBytes int64
 	// MaxResponseBytes caps a non-streamed upstream answer (default 256 MiB).
 	MaxResponseBytes int64
 	RequireReason    bool
@@ -125,6 +128,7 @@ type Server struct {
 
 	inflight   sync.WaitGroup
 	unrecorded unrecorded
+	bodies     bodyBudget
 }
 
 // New returns a Server.
@@ -237,6 +241,7 @@ type caller struct {
 	correlationID string
 	start         time.Time
 	model         string // of a model call, for the access log
+	heldBytes     int64  // reserved for its body (see reserveBody)
 }
 
 // newCaller reads the attribution headers of r and sets X-Request-Id on the
