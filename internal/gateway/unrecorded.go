@@ -25,6 +25,7 @@ const maxUnrecorded = 10000
 // that the client did not get the answer) instead of leaving it in
 // progress, to be marked interrupted at the next start with a false cause.
 type unrecorded struct {
+	flush   sync.Mutex // one flush at a time, so none is appended twice
 	mu      sync.Mutex
 	pending []*record.Record
 	running bool
@@ -92,6 +93,8 @@ func (s *Server) retryUnrecorded() {
 // are recorded, or the server is closing).
 func (s *Server) flushUnrecorded(ctx context.Context) (finished bool) {
 	u := &s.unrecorded
+	u.flush.Lock()
+	defer u.flush.Unlock()
 	u.mu.Lock()
 	batch := u.pending
 	closed := u.closed
