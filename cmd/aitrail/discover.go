@@ -97,6 +97,6 @@ func strayLog(c config.Config, create bool) error {
 	if _, err := os.Stat(c.CommitmentKeyPath()); err != nil {
 		return nil
 	}
-	return withHint(fmt.Errorf("%s holds the keys of a log but no SQLite database: it belongs to a gateway on another database, and no new log is started in it", c.Data),
-		"give the gateway's --config or --database URL, or choose another --data directory")
+	return withHint(fmt.Errorf("%s holds the keys of a log but no SQLite database %s: that log's database was removed (or the directory belongs to a gateway on another database), and no new log is started in it", c.Data, c.DBPath()),
+		"restore the log from a backup (aitrail restore BACKUP --data "+c.Data+"), or give the gateway's --config or --database URL, or choose another --data directory")
 }

@@ -79,6 +79,9 @@ func (h *logHealth) check(ctx context.Context, led *ledger.Ledger) error {
 // read, and its latest verification found it intact.
 func health(al *auditLog, led *ledger.Ledger, lh *logHealth, integ *integrity) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
+		if err := logReplaced(al); err != nil {
+			return err
+		}
 		if err := lh.check(ctx, led); err != nil {
 			return &gateway.Unhealthy{Reason: gateway.ReasonLogUnwritable, Err: err}
 		}

@@ -158,13 +158,14 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 	upstream, _ := url.Parse(cfg.Upstream)
 	auth := identity.NewAuthenticator(al.store, cfg.Trusted())
 	gw := gateway.New(gateway.Options{
-		Upstream:       upstream,
-		UpstreamAPIKey: cfg.UpstreamAPIKey,
-		MaxBodyBytes:   cfg.MaxBodyBytes,
-		RequireReason:  cfg.RequireReason,
-		Timeouts:       cfg.Timeouts,
-		ModelCacheTTL:  cfg.ModelCacheTTL,
-		Health:         health(al, led, lh, integ),
+		Upstream:         upstream,
+		UpstreamAPIKey:   cfg.UpstreamAPIKey,
+		MaxBodyBytes:     cfg.MaxBodyBytes,
+		MaxInflightBytes: cfg.MaxInflightBytes,
+		RequireReason:    cfg.RequireReason,
+		Timeouts:         cfg.Timeouts,
+		ModelCacheTTL:    cfg.ModelCacheTTL,
+		Health:           health(al, led, lh, integ),
 
 		Integrity: integ.snapshot,
 		Redactor:  redactor,
@@ -233,6 +234,8 @@ func serve(ctx context.Context, e *env, cfg config.Config, ready func(addr strin
 		signCheckpoints(bg, cp, observer.trigger, cfg.Checkpoint.Interval, m, logger)
 	}()
 	go func() { defer bgDone.Done(); heartbeats(bg, led, cfg.Heartbeat, logger) }()
+	bgDone.Add(1)
+	go func() { defer bgDone.Done(); watchLogFile(bg, al, rl.webhook, logger) }()
 	if node != nil {
 		bgDone.Add(1)
 		go func() {
@@ -298,7 +301,7 @@ func startEvents(ctx context.Context, al *auditLog, led *ledger.Ledger, system i
 	add(record.NewEvent(record.KindGatewayStarted, map[string]any{
 		"version": v.Version, "revision": v.Revision, "modified": v.Modified, "go_version": v.GoVersion, "listen": red.Listen, "upstream": red.Upstream, "database": red.Database,
 		"node": red.Node, "config_file": red.File, "require_reason": red.RequireReason,
-		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes,
+		"trusted_proxies": red.TrustedProxies, "max_body_bytes": red.MaxBodyBytes, "max_inflight_bytes": red.MaxInflightBytes,
 		"heartbeat": red.Heartbeat.String(), "bodies": red.Bodies, "retention": retentionSummary(red.Retention),
 		"config_sha256": cfg.Hash(), "tls": cfg.TLS.Enabled(), "client_certificates": cfg.TLS.ClientCerts(),
 	}))

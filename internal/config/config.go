@@ -40,6 +40,10 @@ type Config struct {
 	Node string `yaml:"node"`
 	// MaxBodyBytes limits a request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes"`
+	// MaxInflightBytes bounds the request bodies held at once, all calls
+	// together; a call whose body would take the total beyond it is
+	// refused (503). At least MaxBodyBytes.
+	MaxInflightBytes int64 `yaml:"max_inflight_bytes"`
 	// RequireReason refuses model calls that carry no reason for access.
 	RequireReason bool `yaml:"require_reason"`
 	// TrustedProxies are networks (CIDR) whose X-Actor-Id, X-Actor-Role and
@@ -242,12 +246,13 @@ type Witness struct {
 // Default returns the configuration used when nothing is set.
 func Default() Config {
 	return Config{
-		Listen:       "127.0.0.1:8080",
-		Upstream:     "http://127.0.0.1:11434",
-		Data:         "./aitrail-data",
-		Database:     "sqlite",
-		Node:         "main",
-		MaxBodyBytes: 32 << 20,
+		Listen:           "127.0.0.1:8080",
+		Upstream:         "http://127.0.0.1:11434",
+		Data:             "./aitrail-data",
+		Database:         "sqlite",
+		Node:             "main",
+		MaxBodyBytes:     32 << 20,
+		MaxInflightBytes: 256 << 20,
 		Timeouts: Timeouts{
 			UpstreamConnect: 10 * time.Second,
 			UpstreamHeaders: 10 * time.Minute,
@@ -281,17 +286,18 @@ func Default() Config {
 
 // Env lists the environment variables read, each with the key it sets.
 var Env = map[string]string{
-	"AITRAIL_LISTEN":           "listen",
-	"AITRAIL_UPSTREAM":         "upstream",
-	"AITRAIL_UPSTREAM_API_KEY": "upstream_api_key",
-	"AITRAIL_DATA":             "data",
-	"AITRAIL_DATABASE":         "database",
-	"AITRAIL_NODE":             "node",
-	"AITRAIL_REQUIRE_REASON":   "require_reason",
-	"AITRAIL_LOG_LEVEL":        "log_level",
-	"AITRAIL_BODIES":           "bodies",
-	"AITRAIL_LOG_FORMAT":       "log_format",
-	"AITRAIL_METRICS_AUTH":     "metrics_auth",
+	"AITRAIL_LISTEN":             "listen",
+	"AITRAIL_UPSTREAM":           "upstream",
+	"AITRAIL_UPSTREAM_API_KEY":   "upstream_api_key",
+	"AITRAIL_DATA":               "data",
+	"AITRAIL_DATABASE":           "database",
+	"AITRAIL_NODE":               "node",
+	"AITRAIL_REQUIRE_REASON":     "require_reason",
+	"AITRAIL_LOG_LEVEL":          "log_level",
+	"AITRAIL_BODIES":             "bodies",
+	"AITRAIL_LOG_FORMAT":         "log_format",
+	"AITRAIL_METRICS_AUTH":       "metrics_auth",
+	"AITRAIL_MAX_INFLIGHT_BYTES": "max_inflight_bytes",
 }
 
 // Load returns the defaults overridden by the file (if path is not "") and
@@ -356,6 +362,12 @@ func (c *Config) Set(key, v string) error {
 		c.Database = v
 	case "node":
 		c.Node = v
+	case "max_inflight_bytes":
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("max_inflight_bytes: %q is not a number of bytes", v)
+		}
+		c.MaxInflightBytes = n
 	case "require_reason":
 		b, err := strconv.ParseBool(v)
 		if err != nil {
@@ -400,6 +412,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Node == "" || strings.ContainsAny(c.Node, " \t\n/") {
 		bad("node: %q must be a non-empty name without spaces or slashes", c.Node)
+	}
+	if c.MaxInflightBytes < c.MaxBodyBytes {
+		bad("max_inflight_bytes: must be at least max_body_bytes")
 	}
 	if c.MaxBodyBytes <= 0 {
 		bad("max_body_bytes: must be positive")

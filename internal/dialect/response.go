@@ -50,6 +50,11 @@ type Result struct {
 	// ResponseID is the upstream's id of the answer (chatcmpl-..., resp_...),
 	// if it gave one.
 	ResponseID string
+	// Malformed is the number of frames of a streamed answer whose payload
+	// was not valid JSON (an NDJSON line, an SSE event's data other than
+	// [DONE]), in either dialect; the gateway records such a stream as an
+	// error, whatever followed.
+	Malformed int
 }
 
 // maxErrorText bounds the error text kept from a non-JSON error body.

@@ -127,7 +127,8 @@ func sseFrameLenSlow(buf []byte) int {
 //     response.failed and error events.
 //
 // Comment-only and empty frames are not final. A frame that is not valid
-// JSON (or not an event with data) is ignored and is not final. Observe
+// JSON (or not an event with data) is not final, and is otherwise ignored
+// but counted (Result.Malformed). Observe
 // does not retain frame after it returns. Given several frames at once it
 // accounts for each and reports whether any was final.
 func (s *Stream) Observe(frame []byte) (final bool) {
@@ -153,8 +154,12 @@ func (s *Stream) observeNDJSON(frame []byte) bool {
 		} else {
 			frame = nil
 		}
-		if f, _ := s.st.ollamaObject(line); f {
+		f, valid := s.st.ollamaObject(line)
+		if f {
 			final = true
+		}
+		if !valid && len(bytes.TrimSpace(line)) > 0 {
+			s.st.malformed++
 		}
 	}
 	return final
@@ -292,11 +297,15 @@ func (s *Stream) dispatch(event, data []byte) bool {
 		s.st.done = true
 		return true
 	}
+	var f, valid bool
 	if s.ep.Kind == Responses {
-		f, _ := s.st.responsesEvent(event, d)
-		return f
+		f, valid = s.st.responsesEvent(event, d)
+	} else {
+		f, valid = s.st.chatChunk(d)
 	}
-	f, _ := s.st.chatChunk(d)
+	if !valid && len(d) > 0 {
+		s.st.malformed++
+	}
 	return f
 }
 
@@ -328,6 +337,7 @@ type state struct {
 	done       bool
 	final      bool
 	chunks     int
+	malformed  int
 	// strip is set when the gateway asked for usage (Stream.StripUsage);
 	// chatChunk then says what of the chunk only that request added: all
 	// of it (dropChunk), or d[cutFrom:cutTo].
@@ -365,6 +375,7 @@ func (st *state) result() Result {
 		Error:      st.errMsg,
 		Done:       st.done,
 		ResponseID: st.id,
+		Malformed:  st.malformed,
 	}
 }
 

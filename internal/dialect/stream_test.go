@@ -257,7 +257,7 @@ var handStreams = []struct {
 		name:  "ollama garbage and unterminated tail",
 		path:  "/api/generate",
 		data:  "not json\n{\"response\":\"a\",\"done\":false}\n{\"response\":\"b\",\"do",
-		want:  Result{Text: "a", TokensIn: -1, TokensOut: -1},
+		want:  Result{Text: "a", TokensIn: -1, TokensOut: -1, Malformed: 2},
 		final: -1,
 	},
 	{
@@ -476,28 +476,29 @@ func TestStreamFinalOnlyOnce(t *testing.T) {
 
 func TestStreamIgnoredFrames(t *testing.T) {
 	tests := []struct {
-		path  string
-		frame string
+		path      string
+		frame     string
+		malformed int // frames counted as not JSON
 	}{
-		{"/api/chat", "\n"},
-		{"/api/chat", "   \r\n"},
-		{"/api/chat", "[1,2]\n"},
-		{"/api/chat", "{\"done\":tru}\n"},
-		{"/v1/chat/completions", "\n"},
-		{"/v1/chat/completions", ": comment\n\n"},
-		{"/v1/chat/completions", "event: x\n\n"},
-		{"/v1/chat/completions", "data: {\"choices\":[{\"finish_reason\":\"stop\"}\n\n"},
-		{"/v1/chat/completions", "data: \"str\"\n\n"},
-		{"/v1/chat/completions", "id: 5\nretry: 10\n\n"},
-		{"/v1/responses", "event: response.completed\ndata: {oops}\n\n"},
+		{"/api/chat", "\n", 0},
+		{"/api/chat", "   \r\n", 0},
+		{"/api/chat", "[1,2]\n", 0},
+		{"/api/chat", "{\"done\":tru}\n", 1},
+		{"/v1/chat/completions", "\n", 0},
+		{"/v1/chat/completions", ": comment\n\n", 0},
+		{"/v1/chat/completions", "event: x\n\n", 0},
+		{"/v1/chat/completions", "data: {\"choices\":[{\"finish_reason\":\"stop\"}\n\n", 1},
+		{"/v1/chat/completions", "data: \"str\"\n\n", 0},
+		{"/v1/chat/completions", "id: 5\nretry: 10\n\n", 0},
+		{"/v1/responses", "event: response.completed\ndata: {oops}\n\n", 1},
 	}
 	for _, tt := range tests {
 		s := NewStream(mustLookup(t, tt.path))
 		if s.Observe([]byte(tt.frame)) {
 			t.Errorf("%s: Observe(%q) = true, want false", tt.path, tt.frame)
 		}
-		if r := s.Result(); !reflect.DeepEqual(r, Result{TokensIn: -1, TokensOut: -1}) {
-			t.Errorf("%s: after Observe(%q) Result() = %+v, want empty", tt.path, tt.frame, r)
+		if r := s.Result(); !reflect.DeepEqual(r, Result{TokensIn: -1, TokensOut: -1, Malformed: tt.malformed}) {
+			t.Errorf("%s: after Observe(%q) Result() = %+v, want empty but Malformed %d", tt.path, tt.frame, r, tt.malformed)
 		}
 	}
 }

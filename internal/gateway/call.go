@@ -92,6 +92,13 @@ func (s *Server) admit(w http.ResponseWriter, r *http.Request, api dialect.API, 
 	if !s.authorize(w, r, c, api, kind, action) || !s.resolveSession(w, r, c, api, kind) {
 		return c, nil, false
 	}
+	if !s.reserveBody(r, c) {
+		// Read the body to nowhere, so that the client, still sending it,
+		// gets the refusal instead of a reset connection.
+		io.Copy(io.Discard, io.LimitReader(r.Body, s.opts.MaxBodyBytes))
+		s.deny(w, r, c, api, kind, http.StatusServiceUnavailable, record.StatusError, errBodiesBusy)
+		return c, nil, false
+	}
 	raw, err := readBody(w, r, s.opts.MaxBodyBytes, s.opts.Timeouts.ReadBody)
 	if err != nil {
 		status, msg := bodyError(err, s.opts.MaxBodyBytes)
@@ -107,6 +114,7 @@ func (s *Server) modelCall(w http.ResponseWriter, r *http.Request, ep dialect.En
 	defer s.metrics.InFlight.Dec()
 	const kind = record.KindRequest
 	c, raw, ok := s.admit(w, r, ep.API, kind, identity.CallModel)
+	defer s.releaseBody(c)
 	if !ok {
 		return
 	}
@@ -278,6 +286,7 @@ func (s *Server) adminCall(w http.ResponseWriter, r *http.Request) {
 	defer s.metrics.InFlight.Dec()
 	const kind = record.KindAdmin
 	c, raw, ok := s.admit(w, r, dialect.Ollama, kind, identity.ManageModel)
+	defer s.releaseBody(c)
 	if !ok {
 		return
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -44,6 +45,7 @@ type outcome struct {
 	rawHash        record.Hash
 	blocked        []redact.Type // types the policy blocks found in the answer
 	rawBody        []byte        // a whole (non-streamed) answer, for the vault
+	delivered      int64         // bytes of a stream the client got before its outcome was recorded
 }
 
 // forward sends the sealed request upstream and relays the answer.
@@ -258,6 +260,14 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 	case o.result.Error != "":
 		o.status, o.errText = record.StatusError, o.result.Error
 		s.metrics.UpstreamErrors.WithLabelValues("stream").Inc()
+	case o.result.Malformed > 0:
+		// One rule for both dialects: a stream with a frame that is not
+		// JSON is not a whole answer, even if an end marker ([DONE],
+		// done:true) follows. The client got exactly what the upstream
+		// sent; the record says what was wrong with it.
+		o.status, o.errText = record.StatusError, fmt.Sprintf("upstream sent %d malformed frame(s) mid-stream (not JSON)", o.result.Malformed)
+		o.result.Error = o.errText
+		s.metrics.UpstreamErrors.WithLabelValues("stream").Inc()
 	case !o.result.Done:
 		// Ollama's OpenAI layer ends a stream this way when the model
 		// fails mid-answer: no error frame, no [DONE]. The client gets
@@ -274,6 +284,7 @@ func (s *Server) relayStream(w http.ResponseWriter, r *http.Request, c *call, re
 		tail = append(tail, dialect.StreamErrorFrame(c.api, "aitrail: "+o.errText)...)
 		o.result.Error = o.errText
 	}
+	o.delivered = delivered
 	if o.status != record.StatusClientAborted {
 		mac.Write(tail)
 		delivered += int64(len(tail))
@@ -362,6 +373,7 @@ func (s *Server) recordResponse(r *http.Request, c *call, o *outcome) error {
 	if err != nil {
 		s.logAppendFailure(err)
 		s.metrics.Requests.WithLabelValues(c.endpoint, record.StatusError).Inc()
+		s.noteUnrecorded(c, o, rec, err, o.delivered)
 		return err
 	}
 	s.metrics.Requests.WithLabelValues(c.endpoint, o.status).Inc()

@@ -65,6 +65,9 @@ type Options struct {
 	Upstream       *url.URL
 	UpstreamAPIKey string
 	MaxBodyBytes   int64
+	// MaxInflightBytes bounds the request bodies held at once (0: no
+	// bound); a call beyond it is refused with 503 and recorded.
+	MaxInflightBytes int64
 	// MaxResponseBytes caps a non-streamed upstream answer (default 256 MiB).
 	MaxResponseBytes int64
 	RequireReason    bool
@@ -123,7 +126,9 @@ type Server struct {
 	healthMu  sync.Mutex
 	healthErr string // the cause of the last unhealthy answer, "" when healthy
 
-	inflight sync.WaitGroup
+	inflight   sync.WaitGroup
+	unrecorded unrecorded
+	bodies     bodyBudget
 }
 
 // New returns a Server.
@@ -164,7 +169,10 @@ func New(opts Options, l Ledger, auth *identity.Authenticator, sessions Sessions
 
 // Wait blocks until every call in flight has finished and been recorded.
 // Call it after http.Server.Shutdown (or Close) and before closing the ledger.
-func (s *Server) Wait() { s.inflight.Wait() }
+func (s *Server) Wait() {
+	s.inflight.Wait()
+	s.closeUnrecorded()
+}
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -233,6 +241,7 @@ type caller struct {
 	correlationID string
 	start         time.Time
 	model         string // of a model call, for the access log
+	heldBytes     int64  // reserved for its body (see reserveBody)
 }
 
 // newCaller reads the attribution headers of r and sets X-Request-Id on the

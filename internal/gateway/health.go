@@ -24,6 +24,9 @@ const (
 	// ReasonIntegrityFailed: the background verification found the log
 	// altered. Calls are still recorded, but an operator must act.
 	ReasonIntegrityFailed = "integrity_failed"
+	// ReasonLogReplaced: the log's database file was removed or replaced
+	// while serving; every call is refused until an operator acts.
+	ReasonLogReplaced = "log_replaced"
 )
 
 // Unhealthy is an error that Options.Health returns to make /healthz

@@ -128,7 +128,7 @@ func Run(ctx context.Context, st Store, f Filter) ([]Interaction, error) {
 	for logID, seqs := range byLog {
 		for len(seqs) > 0 {
 			n := min(len(seqs), 500)
-			recs, err := st.Search(ctx, store.Filter{LogID: logID, Kinds: []string{record.KindResponse, record.KindInterrupted}, RequestSeqs: seqs[:n]})
+			recs, err := st.Search(ctx, store.Filter{LogID: logID, Kinds: []string{record.KindResponse, record.KindInterrupted, record.KindUnrecordedOutcome}, RequestSeqs: seqs[:n]})
 			if err != nil {
 				return nil, err
 			}

@@ -52,15 +52,19 @@ const (
 	KindGatewayStarted = "gateway.started"         // serve started (Detail holds the effective configuration)
 	KindGatewayStopped = "gateway.stopped"         // serve stopped cleanly
 	KindInterrupted    = "interaction.interrupted" // a request found without a response after a crash
-	KindLogCreated     = "log.created"             // the first record of every log
-	KindHeartbeat      = "heartbeat"               // serve is running and recording, traffic or not
-	KindErased         = "body.erased"             // bodies erased under a policy (Detail: Erasure)
-	KindRawRead        = "raw.read"                // a raw body was read from the vault, by whom and why
-	KindHoldAdded      = "hold.added"              // a legal hold was set (Detail: the hold)
-	KindHoldReleased   = "hold.released"           // a legal hold was released
-	KindPruned         = "log.pruned"              // the records before a signed checkpoint were deleted (Detail: Prune)
-	KindErasureRequest = "erasure.requested"       // a data subject's erasure request, and its outcome
-	KindRestored       = "log.restored"            // the first record of a log that continues one restored from a backup (Detail: Restore)
+	// KindUnrecordedOutcome is the outcome of a call whose response record
+	// could not be written when it ended, recorded once the log could be
+	// written again (Detail: the cause and what is known).
+	KindUnrecordedOutcome = "interaction.unrecorded_outcome"
+	KindLogCreated        = "log.created"       // the first record of every log
+	KindHeartbeat         = "heartbeat"         // serve is running and recording, traffic or not
+	KindErased            = "body.erased"       // bodies erased under a policy (Detail: Erasure)
+	KindRawRead           = "raw.read"          // a raw body was read from the vault, by whom and why
+	KindHoldAdded         = "hold.added"        // a legal hold was set (Detail: the hold)
+	KindHoldReleased      = "hold.released"     // a legal hold was released
+	KindPruned            = "log.pruned"        // the records before a signed checkpoint were deleted (Detail: Prune)
+	KindErasureRequest    = "erasure.requested" // a data subject's erasure request, and its outcome
+	KindRestored          = "log.restored"      // the first record of a log that continues one restored from a backup (Detail: Restore)
 
 	KindConfigReloaded     = "config.reloaded"      // serve put a reloaded configuration in force (SIGHUP)
 	KindConfigReloadFailed = "config.reload_failed" // serve refused a reloaded configuration and kept the one in force

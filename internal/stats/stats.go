@@ -105,7 +105,7 @@ func Compute(ctx context.Context, st Store, f Filter) (*Report, error) {
 	}
 	outcomes := map[key]*record.Record{}
 	if len(reqs) > 0 {
-		of := store.Filter{Kinds: []string{record.KindResponse, record.KindInterrupted}, Since: sf.Since}
+		of := store.Filter{Kinds: []string{record.KindResponse, record.KindInterrupted, record.KindUnrecordedOutcome}, Since: sf.Since}
 		recs, err := st.Search(ctx, of)
 		if err != nil {
 			return nil, fmt.Errorf("read the outcomes: %w", err)

@@ -5,10 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net/url"
-	"os"
 	"time"
+
+	"github.com/aitrail/aitrail/internal/store/sqlite"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -48,11 +48,8 @@ const sqliteCheckpointEvery = time.Second
 // and truncated. See the package documentation for what this does not
 // cover.
 func OpenSQLite(ctx context.Context, path string) (*SQLStorage, error) {
-	// Create the file with mode 0600 before SQLite does with 0644.
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
-	} else if !errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("open vault %s: %w", path, err)
+	if err := sqlite.CreatePrivate(path); err != nil {
+		return nil, fmt.Errorf("open vault: %w", err)
 	}
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(30000)",

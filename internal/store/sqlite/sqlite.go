@@ -40,6 +40,10 @@ type Store struct {
 	// restarted is the WAL's length in frames at the last RESTART: until
 	// a commit adds to it, there is nothing to restart.
 	restarted atomic.Int64
+	// id is the database file's identity when opened; replaced is set
+	// once the file at path is another or none (see checkFile).
+	id       fileID
+	replaced atomic.Pointer[error]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -150,6 +154,9 @@ func OpenWith(ctx context.Context, path string, o sqlstore.Options) (*Store, err
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
+	if err := CreatePrivate(path); err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -177,6 +184,10 @@ func OpenWith(ctx context.Context, path string, o sqlstore.Options) (*Store, err
 			return nil, fmt.Errorf("open %s: %w", path, err)
 		}
 	}
+	if s.id, err = statID(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
 	go s.checkpointWAL()
 	return s, nil
 }
@@ -199,6 +210,7 @@ func (s *Store) checkpointWAL() {
 		case <-s.stop:
 			return
 		case <-t.C:
+			s.checkFile()
 			s.checkpoint(context.Background(), "RESTART")
 			if time.Since(lastOptimize) >= optimizeEvery {
 				s.optimize(context.Background(), "")

@@ -368,7 +368,7 @@ func (s *Store) trackAnswers(ctx context.Context, tx *sql.Tx, logID string, recs
 				}
 			}
 			_, err = pending.ExecContext(ctx, logID, r.Seq)
-		case r.Kind == record.KindResponse || r.Kind == record.KindInterrupted:
+		case r.Kind == record.KindResponse || r.Kind == record.KindInterrupted || r.Kind == record.KindUnrecordedOutcome:
 			if answered == nil {
 				if answered, err = s.stmt(ctx, tx, sqlAnswered); err != nil {
 					return err

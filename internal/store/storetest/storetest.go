@@ -943,6 +943,8 @@ func testUnanswered(t *testing.T, open func() store.Store) {
 		event("log", 21, resp, ok, 19),
 		event("log", 22, intr, record.StatusInterrupted, 20),
 		event("log", 23, req, pending, -1), // in flight
+		event("log", 24, req, pending, -1), // its outcome recorded late, by 25
+		event("log", 25, record.KindUnrecordedOutcome, record.StatusError, 24),
 	)
 	appendRecords(t, st, "other", event("other", 2, intr, record.StatusInterrupted, 1))
 	want := map[string][]int64{"log": {10, 23}, "other": {}, "none": {}}
